@@ -1,0 +1,57 @@
+package main
+
+import (
+	"context"
+	"io"
+	"os"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+
+	"github.com/imagescan/imagescan/finding"
+	"github.com/imagescan/imagescan/scan"
+)
+
+// progress draws a bar of bytes read per image on stderr, and only when
+// stderr is a terminal.
+type progress struct {
+	w       io.Writer
+	enabled bool
+}
+
+func newProgress(stderr io.Writer, wanted bool) *progress {
+	f, isFile := stderr.(*os.File)
+	return &progress{w: stderr, enabled: wanted && isFile && term.IsTerminal(int(f.Fd()))}
+}
+
+// run scans t, drawing its progress.
+func (p *progress) run(ctx context.Context, t *scan.Target, det finding.Detector, opts []scan.Option) (*scan.Result, error) {
+	if !p.enabled {
+		return scan.Run(ctx, t, det, opts...)
+	}
+	var total int64
+	for _, b := range t.Layers {
+		total += b.Descriptor.Size
+	}
+	bar := progressbar.NewOptions64(total,
+		progressbar.OptionSetWriter(p.w),
+		progressbar.OptionSetDescription(t.Input),
+		progressbar.OptionShowBytes(true),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionClearOnFinish(),
+	)
+	ch := make(chan scan.Progress, 64)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for u := range ch {
+			_ = bar.Add64(u.Bytes)
+		}
+	}()
+	res, err := scan.Run(ctx, t, det, append(opts, scan.WithProgress(ch))...)
+	close(ch)
+	<-done
+	_ = bar.Finish()
+	return res, err
+}

@@ -1,0 +1,152 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/imagescan/imagescan/report"
+	"github.com/imagescan/imagescan/scan"
+	"github.com/imagescan/imagescan/scan/secrets"
+	"github.com/imagescan/imagescan/source"
+)
+
+type scanFlags struct {
+	format      string
+	output      string
+	showSecrets bool
+	exitCode    int
+	jobs        int
+	noProgress  bool
+}
+
+func newScanCmd(stdout, stderr io.Writer) *cobra.Command {
+	var f scanFlags
+	cmd := &cobra.Command{
+		Use:   "scan [flags] IMAGE...",
+		Short: "Scan images for leaked secrets",
+		Long: `Scan one or more images for leaked secrets: every file of every layer
+(including files a later layer deletes), the build history and the config.
+
+IMAGE is a docker save archive (.tar or .tar.gz), optionally written as
+docker-archive:PATH.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runScan(cmd.Context(), f, args, stdout, stderr)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&f.format, "format", "f", "text", "report format: "+strings.Join(report.Formats, ", "))
+	fl.StringVarP(&f.output, "output", "o", "", "write the report to `FILE` (created with mode 0600) instead of stdout")
+	fl.BoolVar(&f.showSecrets, "show-secrets", false, "print raw secret values; without it every output is redacted")
+	fl.IntVar(&f.exitCode, "exit-code", exitLeaks, "exit code when secrets are found")
+	fl.IntVarP(&f.jobs, "jobs", "j", 0, "layers scanned at once (default: the number of CPUs)")
+	fl.BoolVarP(&f.noProgress, "no-progress", "q", false, "no progress bar (there is never one when stderr is not a terminal)")
+	return cmd
+}
+
+func runScan(ctx context.Context, f scanFlags, images []string, stdout, stderr io.Writer) error {
+	rep, err := report.For(f.format, report.Options{ShowSecrets: f.showSecrets})
+	if err != nil {
+		return err
+	}
+	opts, err := scanOptions(f)
+	if err != nil {
+		return err
+	}
+	det, err := secrets.New()
+	if err != nil {
+		return err
+	}
+	bars := newProgress(stderr, !f.noProgress)
+	var results []*scan.Result
+	failed := false
+	for _, in := range images {
+		rs, ok := scanInput(ctx, in, det, opts, bars, stderr)
+		results = append(results, rs...)
+		failed = failed || !ok
+	}
+	if err := writeReport(rep, f.output, stdout, &report.Report{Tool: tool(det), Images: results}); err != nil {
+		fmt.Fprintf(stderr, "imagescan: %v\n", err)
+		return &exitCodeError{exitError}
+	}
+	return verdict(results, failed, f.exitCode)
+}
+
+func scanOptions(f scanFlags) ([]scan.Option, error) {
+	var opts []scan.Option
+	if f.jobs != 0 {
+		if f.jobs < 0 {
+			return nil, errors.New("--jobs must be greater than zero")
+		}
+		opts = append(opts, scan.WithJobs(f.jobs))
+	}
+	return opts, nil
+}
+
+// scanInput scans every image that one input names. Each error is printed
+// on one line as it happens and kept in the results, so that the report
+// says what was not scanned. ok is false when anything failed.
+func scanInput(ctx context.Context, in string, det *secrets.Detector, opts []scan.Option, bars *progress, stderr io.Writer) ([]*scan.Result, bool) {
+	targets, err := source.Open(ctx, in)
+	if err != nil {
+		fmt.Fprintf(stderr, "imagescan: %v\n", err)
+		return []*scan.Result{{Input: in, Errors: []string{err.Error()}}}, false
+	}
+	var results []*scan.Result
+	ok := true
+	for _, t := range targets {
+		res, err := bars.run(ctx, t, det, opts)
+		if err != nil {
+			ok = false
+			for _, line := range strings.Split(err.Error(), "\n") {
+				fmt.Fprintf(stderr, "imagescan: %s\n", line)
+			}
+		}
+		if res != nil {
+			results = append(results, res)
+		}
+	}
+	return results, ok
+}
+
+func tool(det *secrets.Detector) report.Tool {
+	return report.Tool{Name: "imagescan", Version: toolVersion(), Gitleaks: secrets.GitleaksVersion(), Rules: det.Rules()}
+}
+
+// writeReport writes to stdout, or to a new 0600 file.
+func writeReport(rep report.Reporter, output string, stdout io.Writer, r *report.Report) error {
+	if output == "" {
+		return rep.Write(stdout, r)
+	}
+	file, err := os.OpenFile(output, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fmt.Errorf("creating report: %w", err)
+	}
+	if err := rep.Write(file, r); err != nil {
+		file.Close()
+		return fmt.Errorf("writing %s: %w", output, err)
+	}
+	return file.Close()
+}
+
+// verdict picks the exit code: an error beats findings, findings beat clean.
+func verdict(results []*scan.Result, failed bool, leakCode int) error {
+	if failed {
+		return &exitCodeError{exitError}
+	}
+	for _, r := range results {
+		if len(r.Findings) > 0 {
+			if leakCode == exitClean {
+				return nil
+			}
+			return &exitCodeError{leakCode}
+		}
+	}
+	return nil
+}

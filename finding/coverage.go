@@ -1,0 +1,56 @@
+package finding
+
+import "maps"
+
+// Reasons a file's content is not scanned, or a match is not reported.
+const (
+	SkipBinary         = "binary"           // NUL bytes in the first 8000 bytes; path rules still run
+	SkipAllowlisted    = "allowlisted_path" // the rule set allowlists the path (images, fonts, …)
+	SkipUnreadable     = "unreadable"       // the tar stream failed inside the file
+	SkipUnknownType    = "unknown_type"     // a tar entry type imagescan does not know
+	SuppressThirdParty = "third_party_generic"
+)
+
+// Coverage counts what a scan read and what it did not.
+type Coverage struct {
+	Files   int64 // regular files whose content was scanned
+	Bytes   int64 // bytes of content scanned
+	Links   int64 // symlinks and hardlinks, recorded and never followed
+	Removed int64 // whiteout and opaque-directory markers
+
+	// Skipped counts the regular files whose content was not scanned, by
+	// reason. Suppressed counts matches not reported, by reason.
+	Skipped    map[string]int64
+	Suppressed map[string]int64
+}
+
+// Add adds o's counts to c.
+func (c *Coverage) Add(o Coverage) {
+	c.Files += o.Files
+	c.Bytes += o.Bytes
+	c.Links += o.Links
+	c.Removed += o.Removed
+	c.Skipped = addCounts(c.Skipped, o.Skipped)
+	c.Suppressed = addCounts(c.Suppressed, o.Suppressed)
+}
+
+// Skip counts one file not scanned for reason.
+func (c *Coverage) Skip(reason string) {
+	if c.Skipped == nil {
+		c.Skipped = map[string]int64{}
+	}
+	c.Skipped[reason]++
+}
+
+func addCounts(dst, src map[string]int64) map[string]int64 {
+	if len(src) == 0 {
+		return dst
+	}
+	if dst == nil {
+		dst = make(map[string]int64, len(src))
+	}
+	for k, v := range maps.All(src) {
+		dst[k] += v
+	}
+	return dst
+}

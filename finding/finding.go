@@ -1,0 +1,116 @@
+package finding
+
+import (
+	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
+	"regexp"
+)
+
+// Kind says which part of an image a location is in.
+type Kind string
+
+// The kinds of location.
+const (
+	KindLayer    Kind = "layer"    // a file inside a layer tarball
+	KindHistory  Kind = "history"  // a config history entry (a Dockerfile step)
+	KindConfig   Kind = "config"   // the image config: Env, Labels, Cmd, …
+	KindManifest Kind = "manifest" // manifest or index annotations
+)
+
+// Status says whether a layer file is still part of the final filesystem.
+// Whatever the status, the file's bytes are still inside the image: a later
+// layer can hide a file but never remove it from the layer that wrote it.
+type Status string
+
+// The statuses of a location.
+const (
+	Visible     Status = "visible"     // in the final filesystem
+	Deleted     Status = "deleted"     // hidden by a whiteout, an opaque directory or a non-directory above it
+	Overwritten Status = "overwritten" // the same path was written again by a later layer (or later in the same layer)
+)
+
+// Location is one place in an image where a secret is exposed.
+type Location struct {
+	Kind Kind
+
+	// LayerIndex is the 0-based index among the image's layers, oldest first.
+	// For a history location it is the layer that entry created; -1 when there
+	// is none (empty_layer entries, config locations, an unmappable history).
+	LayerIndex  int
+	LayerDigest string // the layer blob's digest as the image describes it
+	DiffID      string // the uncompressed layer's digest, from config.rootfs.diff_ids
+
+	// HistoryIndex is the 0-based index among all config history entries: the
+	// entry itself for a history location, the entry that created the layer
+	// for a layer location, -1 when unknown.
+	HistoryIndex int
+	CreatedBy    string // that history entry's created_by, unredacted (reporters redact)
+
+	Path   string // file path inside the layer, without a leading slash
+	Line   int    // 1-based; 0 when not applicable
+	Column int    // 1-based; 0 when not applicable
+
+	Field    string // for history and config: e.g. "config.Env[3]", "history[7].created_by"
+	Variable string // the build arg, ENV or LABEL name the secret was assigned to, if any
+
+	Status         Status
+	RemovedByLayer int    // the layer that deleted or overwrote the file; -1 when visible
+	FileSHA256     string // hex digest of the file's whole content, as evidence
+}
+
+// Finding is one secret at one location.
+type Finding struct {
+	RuleID      string
+	Description string
+	Secret      Secret
+
+	// SecretID groups the findings of one value across locations.
+	SecretID string
+	// Fingerprint identifies (secret, rule, location kind, path or field) and
+	// survives rebuilds that change layer digests; baselines match on it.
+	Fingerprint string
+
+	Location Location
+}
+
+// indexPattern matches the array and map subscripts of a field name.
+var indexPattern = regexp.MustCompile(`\[[^\]]*\]`)
+
+// Fingerprint computes a finding's fingerprint from its parts. Layer
+// locations contribute their path; history and config locations their field
+// with indexes removed plus the variable name, so that adding or reordering
+// unrelated build steps keeps the fingerprint.
+func Fingerprint(secretID, ruleID string, loc Location) string {
+	where := loc.Path
+	if loc.Kind != KindLayer {
+		where = indexPattern.ReplaceAllString(loc.Field, "[]") + "#" + loc.Variable
+	}
+	h := sha256.New()
+	for _, part := range []string{"v1", secretID, ruleID, string(loc.Kind), where} {
+		h.Write([]byte(part))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+var kindRank = map[Kind]int{KindLayer: 0, KindHistory: 1, KindConfig: 2, KindManifest: 3}
+
+// Compare orders findings for stable output: layer files first by layer,
+// path and line, then history entries, then config fields; ties break on
+// rule and secret id. It returns -1, 0 or +1 like cmp.Compare.
+func Compare(a, b Finding) int {
+	x, y := a.Location, b.Location
+	return cmp.Or(
+		cmp.Compare(kindRank[x.Kind], kindRank[y.Kind]),
+		cmp.Compare(x.LayerIndex, y.LayerIndex),
+		cmp.Compare(x.HistoryIndex, y.HistoryIndex),
+		cmp.Compare(x.Path, y.Path),
+		cmp.Compare(x.Line, y.Line),
+		cmp.Compare(x.Column, y.Column),
+		cmp.Compare(x.Field, y.Field),
+		cmp.Compare(x.Variable, y.Variable),
+		cmp.Compare(a.RuleID, b.RuleID),
+		cmp.Compare(a.SecretID, b.SecretID),
+	)
+}

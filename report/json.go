@@ -1,0 +1,180 @@
+package report
+
+import (
+	"encoding/json"
+	"io"
+
+	"github.com/imagescan/imagescan/finding"
+	"github.com/imagescan/imagescan/scan"
+)
+
+// SchemaVersion is the version of the JSON report's shape. It changes only
+// when a field is removed or changes meaning.
+const SchemaVersion = 1
+
+// JSON writes the JSON report documented in the README.
+type JSON struct {
+	opts Options
+}
+
+var _ Reporter = (*JSON)(nil)
+
+type jsonReport struct {
+	SchemaVersion int         `json:"schema_version"`
+	Tool          Tool        `json:"tool"`
+	Images        []jsonImage `json:"images"`
+}
+
+type jsonImage struct {
+	Input        string        `json:"input"`
+	Reference    string        `json:"reference"`
+	Digest       string        `json:"digest"`
+	ConfigDigest string        `json:"config_digest"`
+	Platform     string        `json:"platform"`
+	Layers       []jsonLayer   `json:"layers"`
+	Findings     []jsonFinding `json:"findings"`
+	Coverage     jsonCoverage  `json:"coverage"`
+	Warnings     []string      `json:"warnings"`
+	Errors       []string      `json:"errors"`
+}
+
+type jsonLayer struct {
+	Index        int            `json:"index"`
+	Digest       string         `json:"digest"`
+	DiffID       string         `json:"diff_id"`
+	MediaType    string         `json:"media_type"`
+	Size         int64          `json:"size"`
+	HistoryIndex *int           `json:"history_index"`
+	CreatedBy    string         `json:"created_by"`
+	Integrity    jsonIntegrity  `json:"integrity"`
+}
+
+type jsonIntegrity struct {
+	Status   string   `json:"status"`
+	Problems []string `json:"problems"`
+}
+
+type jsonFinding struct {
+	RuleID      string       `json:"rule_id"`
+	Description string       `json:"description"`
+	Secret      string       `json:"secret"`
+	SecretID    string       `json:"secret_id"`
+	Fingerprint string       `json:"fingerprint"`
+	Location    jsonLocation `json:"location"`
+}
+
+type jsonLocation struct {
+	Kind           string `json:"kind"`
+	LayerIndex     *int   `json:"layer_index"`
+	LayerDigest    string `json:"layer_digest,omitempty"`
+	DiffID         string `json:"diff_id,omitempty"`
+	HistoryIndex   *int   `json:"history_index"`
+	CreatedBy      string `json:"created_by,omitempty"`
+	Path           string `json:"path,omitempty"`
+	Line           int    `json:"line,omitempty"`
+	Column         int    `json:"column,omitempty"`
+	Field          string `json:"field,omitempty"`
+	Variable       string `json:"variable,omitempty"`
+	Status         string `json:"status"`
+	RemovedByLayer *int   `json:"removed_by_layer"`
+	FileSHA256     string `json:"file_sha256,omitempty"`
+}
+
+type jsonCoverage struct {
+	Files      int64            `json:"files"`
+	Bytes      int64            `json:"bytes"`
+	Links      int64            `json:"links"`
+	Whiteouts  int64            `json:"whiteouts"`
+	Skipped    map[string]int64 `json:"skipped"`
+	Suppressed map[string]int64 `json:"suppressed"`
+}
+
+// Write implements Reporter.
+func (j *JSON) Write(w io.Writer, r *Report) error {
+	out := jsonReport{SchemaVersion: SchemaVersion, Tool: r.Tool, Images: []jsonImage{}}
+	for _, res := range r.Images {
+		out.Images = append(out.Images, j.image(res))
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(out)
+}
+
+func (j *JSON) image(res *scan.Result) jsonImage {
+	red := newRedactor(res, j.opts.ShowSecrets)
+	img := jsonImage{
+		Input:        res.Input,
+		Reference:    res.Reference,
+		Digest:       res.Digest,
+		ConfigDigest: res.ConfigDigest,
+		Platform:     res.Platform,
+		Layers:       []jsonLayer{},
+		Findings:     []jsonFinding{},
+		Coverage:     coverage(res.Coverage),
+		Warnings:     nonNil(red.texts(res.Warnings)),
+		Errors:       nonNil(red.texts(res.Errors)),
+	}
+	for _, l := range res.Layers {
+		in := jsonIntegrity{Status: l.Integrity.Status, Problems: nonNil(red.texts(l.Integrity.Problems))}
+		img.Layers = append(img.Layers, jsonLayer{
+			Index: l.Index, Digest: l.Digest, DiffID: l.DiffID, MediaType: l.MediaType, Size: l.Size,
+			HistoryIndex: index(l.HistoryIndex), CreatedBy: red.text(l.CreatedBy), Integrity: in,
+		})
+	}
+	for _, f := range res.Findings {
+		img.Findings = append(img.Findings, jsonFinding{
+			RuleID: f.RuleID, Description: f.Description, Secret: red.secret(f.Secret),
+			SecretID: f.SecretID, Fingerprint: f.Fingerprint, Location: location(f.Location, red),
+		})
+	}
+	return img
+}
+
+func location(l finding.Location, red *redactor) jsonLocation {
+	return jsonLocation{
+		Kind:           string(l.Kind),
+		LayerIndex:     index(l.LayerIndex),
+		LayerDigest:    l.LayerDigest,
+		DiffID:         l.DiffID,
+		HistoryIndex:   index(l.HistoryIndex),
+		CreatedBy:      red.text(l.CreatedBy),
+		Path:           red.text(l.Path),
+		Line:           l.Line,
+		Column:         l.Column,
+		Field:          l.Field,
+		Variable:       l.Variable,
+		Status:         string(l.Status),
+		RemovedByLayer: index(l.RemovedByLayer),
+		FileSHA256:     l.FileSHA256,
+	}
+}
+
+func coverage(c finding.Coverage) jsonCoverage {
+	return jsonCoverage{
+		Files: c.Files, Bytes: c.Bytes, Links: c.Links, Whiteouts: c.Removed,
+		Skipped: nonNilMap(c.Skipped), Suppressed: nonNilMap(c.Suppressed),
+	}
+}
+
+// index renders a -1 "none" index as JSON null.
+func index(i int) *int {
+	if i < 0 {
+		return nil
+	}
+	return &i
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func nonNilMap(m map[string]int64) map[string]int64 {
+	if m == nil {
+		return map[string]int64{}
+	}
+	return m
+}

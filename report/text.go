@@ -1,0 +1,219 @@
+package report
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/imagescan/imagescan/finding"
+	"github.com/imagescan/imagescan/scan"
+)
+
+// Text writes the report for people: a header per image, one block per
+// secret listing every place it is exposed, and a summary.
+type Text struct {
+	opts Options
+}
+
+var _ Reporter = (*Text)(nil)
+
+// stepWidth is how much of a Dockerfile step a location line shows.
+const stepWidth = 60
+
+// Write implements Reporter.
+func (t *Text) Write(w io.Writer, r *Report) error {
+	bw := bufio.NewWriter(w)
+	for i, res := range r.Images {
+		if i > 0 {
+			fmt.Fprintln(bw)
+		}
+		t.image(bw, res)
+	}
+	return bw.Flush()
+}
+
+func (t *Text) image(w io.Writer, res *scan.Result) {
+	red := newRedactor(res, t.opts.ShowSecrets)
+	header(w, res, red)
+	groups := bySecret(res.Findings)
+	for i, g := range groups {
+		fmt.Fprintln(w)
+		t.secret(w, i+1, g, res, red)
+	}
+	fmt.Fprintln(w)
+	for _, msg := range res.Warnings {
+		fmt.Fprintf(w, "warning: %s\n", red.text(msg))
+	}
+	for _, msg := range res.Errors {
+		fmt.Fprintf(w, "error: %s\n", red.text(msg))
+	}
+	fmt.Fprintln(w, summary(res, len(groups)))
+}
+
+func header(w io.Writer, res *scan.Result, red *redactor) {
+	fmt.Fprintf(w, "image     %s\n", red.text(res.Input))
+	if res.Reference != "" {
+		fmt.Fprintf(w, "name      %s\n", red.text(res.Reference))
+	}
+	if res.Digest != "" {
+		fmt.Fprintf(w, "digest    %s\n", res.Digest)
+	}
+	fmt.Fprintf(w, "image id  %s\n", res.ConfigDigest)
+	fmt.Fprintf(w, "platform  %s, %d layers\n", orNone(res.Platform), len(res.Layers))
+}
+
+// bySecret groups findings by secret id, in order of first appearance.
+func bySecret(fs []finding.Finding) [][]finding.Finding {
+	var groups [][]finding.Finding
+	at := map[string]int{}
+	for _, f := range fs {
+		i, ok := at[f.SecretID]
+		if !ok {
+			i = len(groups)
+			at[f.SecretID] = i
+			groups = append(groups, nil)
+		}
+		groups[i] = append(groups[i], f)
+	}
+	return groups
+}
+
+func (t *Text) secret(w io.Writer, n int, g []finding.Finding, res *scan.Result, red *redactor) {
+	first := g[0]
+	value := red.secret(first.Secret)
+	if first.Secret.IsZero() {
+		value = "(the file itself)"
+	}
+	fmt.Fprintf(w, "secret %d  %s  %s  (id %s)\n", n, first.RuleID, value, first.SecretID)
+	fmt.Fprintf(w, "  %s\n", first.Description)
+	for _, f := range g {
+		rule := ""
+		if f.RuleID != first.RuleID {
+			rule = " [" + f.RuleID + "]"
+		}
+		fmt.Fprintf(w, "  - %s%s\n", place(f, res, red), rule)
+	}
+}
+
+// place describes one location so that a person can act on it, e.g.
+// "layer 5 · RUN echo … > .npmrc · private-app/.npmrc:1 · deleted by layer 6
+// (RUN rm -f .npmrc), still in the image".
+func place(f finding.Finding, res *scan.Result, red *redactor) string {
+	loc := f.Location
+	var parts []string
+	switch loc.Kind {
+	case finding.KindLayer:
+		parts = append(parts, fmt.Sprintf("layer %d", loc.LayerIndex))
+		if s := step(res, loc.LayerIndex, red); s != "" {
+			parts = append(parts, s)
+		}
+		parts = append(parts, red.text(fileRef(loc)))
+		parts = append(parts, status(loc, res, red))
+	case finding.KindHistory:
+		parts = append(parts, fmt.Sprintf("history %d", loc.HistoryIndex))
+		h := historyEntry(res, loc.HistoryIndex)
+		parts = append(parts, clip(red.text(h.Step)))
+		if loc.LayerIndex >= 0 {
+			parts = append(parts, fmt.Sprintf("made layer %d", loc.LayerIndex))
+		}
+		if loc.Variable != "" {
+			parts = append(parts, assignment(h, loc.Variable))
+		}
+		parts = append(parts, "shown by docker history")
+	default:
+		parts = append(parts, loc.Field)
+		if loc.Variable != "" {
+			parts = append(parts, loc.Variable)
+		}
+		parts = append(parts, "shown by docker inspect")
+	}
+	return strings.Join(parts, " · ")
+}
+
+// historyEntry returns history entry i, or an entry holding only the
+// created_by of the location when the result has no parsed history.
+func historyEntry(res *scan.Result, i int) scan.HistoryEntry {
+	if i >= 0 && i < len(res.History) {
+		return res.History[i]
+	}
+	return scan.HistoryEntry{Index: i}
+}
+
+// assignment says how a history step assigned a variable: as a build arg
+// of a RUN, or by an ENV, ARG or LABEL instruction.
+func assignment(h scan.HistoryEntry, name string) string {
+	if slices.Contains(h.BuildArgs, name) {
+		return "build arg " + name
+	}
+	if h.Instruction != "" && h.Instruction != "RUN" {
+		return h.Instruction + " " + name
+	}
+	return "variable " + name
+}
+
+func fileRef(loc finding.Location) string {
+	if loc.Line > 0 {
+		return fmt.Sprintf("%s:%d", loc.Path, loc.Line)
+	}
+	return loc.Path
+}
+
+// step returns the Dockerfile step that made layer i, shortened.
+func step(res *scan.Result, i int, red *redactor) string {
+	if i < 0 || i >= len(res.Layers) || res.Layers[i].Step == "" {
+		return ""
+	}
+	return clip(red.text(res.Layers[i].Step))
+}
+
+func status(loc finding.Location, res *scan.Result, red *redactor) string {
+	by := ""
+	if s := step(res, loc.RemovedByLayer, red); s != "" {
+		by = " (" + s + ")"
+	}
+	switch loc.Status {
+	case finding.Deleted:
+		return fmt.Sprintf("deleted by layer %d%s, still in the image", loc.RemovedByLayer, by)
+	case finding.Overwritten:
+		return fmt.Sprintf("overwritten by layer %d%s, still in the image", loc.RemovedByLayer, by)
+	}
+	return "visible in the final filesystem"
+}
+
+// clip shortens s to stepWidth characters on one line.
+func clip(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	r := []rune(s)
+	if len(r) <= stepWidth {
+		return s
+	}
+	return string(r[:stepWidth-1]) + "…"
+}
+
+func summary(res *scan.Result, secrets int) string {
+	hidden := 0
+	for _, f := range res.Findings {
+		if f.Location.Status == finding.Deleted || f.Location.Status == finding.Overwritten {
+			hidden++
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "summary: %s at %s", plural(secrets, "secret"), plural(len(res.Findings), "location"))
+	if hidden > 0 {
+		fmt.Fprintf(&b, ", %d in deleted or overwritten files (still recoverable from the image)", hidden)
+	}
+	c := res.Coverage
+	fmt.Fprintf(&b, "; scanned %s (%s)", plural(int(c.Files), "file"), bytesText(c.Bytes))
+	if s := counts(c.Skipped); s != "" {
+		fmt.Fprintf(&b, "; not scanned: %s", s)
+	}
+	if s := counts(c.Suppressed); s != "" {
+		fmt.Fprintf(&b, "; suppressed: %s", s)
+	}
+	if len(res.Errors) > 0 {
+		fmt.Fprintf(&b, "; %s, the scan is incomplete", plural(len(res.Errors), "error"))
+	}
+	return b.String()
+}

@@ -1,0 +1,151 @@
+package scan
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"hash"
+	"io"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+)
+
+var (
+	gzipMagic = []byte{0x1f, 0x8b}
+	zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
+)
+
+// layerStream is one layer blob being read: the raw bytes hashed and
+// counted as they come, decompressed by their magic bytes (media types can
+// lie), and the uncompressed tar hashed as it comes.
+type layerStream struct {
+	raw     io.ReadCloser
+	counted *counter
+	buffer  *bufio.Reader
+	decomp  io.Reader
+	closeFn func()
+	tar     io.Reader
+
+	blobHash hash.Hash
+	tarHash  hash.Hash
+}
+
+func openLayer(ctx context.Context, i int, b Blob, o options, total int64) (*layerStream, error) {
+	raw, err := b.Open()
+	if err != nil {
+		return nil, fmt.Errorf("opening blob: %w", err)
+	}
+	s := &layerStream{raw: raw, blobHash: sha256.New(), tarHash: sha256.New()}
+	s.counted = &counter{ctx: ctx, r: io.TeeReader(raw, s.blobHash), layer: i, total: total, ch: o.progress}
+	s.buffer = bufio.NewReaderSize(s.counted, 64<<10)
+	if err := s.decompress(); err != nil {
+		raw.Close()
+		return nil, err
+	}
+	s.tar = io.TeeReader(s.decomp, s.tarHash)
+	return s, nil
+}
+
+func (s *layerStream) decompress() error {
+	head, err := s.buffer.Peek(4)
+	if err != nil && len(head) == 0 && err != io.EOF {
+		return fmt.Errorf("reading blob: %w", err)
+	}
+	switch {
+	case bytes.HasPrefix(head, gzipMagic):
+		zr, err := gzip.NewReader(s.buffer)
+		if err != nil {
+			return fmt.Errorf("reading gzip header: %w", err)
+		}
+		s.decomp, s.closeFn = zr, func() { zr.Close() }
+	case bytes.HasPrefix(head, zstdMagic):
+		zr, err := zstd.NewReader(s.buffer, zstd.WithDecoderConcurrency(1))
+		if err != nil {
+			return fmt.Errorf("reading zstd header: %w", err)
+		}
+		s.decomp, s.closeFn = zr, zr.Close
+	default:
+		s.decomp = s.buffer
+	}
+	return nil
+}
+
+// drain reads what the tar walk left (end-of-archive blocks, padding, the
+// compression trailer) so that both digests cover every byte.
+func (s *layerStream) drain() error {
+	if _, err := io.Copy(io.Discard, s.tar); err != nil {
+		return fmt.Errorf("reading to the end of the layer: %w", err)
+	}
+	if _, err := io.Copy(io.Discard, s.buffer); err != nil {
+		return fmt.Errorf("reading to the end of the blob: %w", err)
+	}
+	return nil
+}
+
+func (s *layerStream) close() {
+	if s.closeFn != nil {
+		s.closeFn()
+	}
+	s.raw.Close()
+	s.counted.flush()
+}
+
+// verify compares what was read with the digests the image claims.
+func (s *layerStream) verify(b Blob, diffID v1.Hash) Integrity {
+	in := Integrity{Status: Verified}
+	if got := digestOf(s.blobHash); b.Descriptor.Digest != (v1.Hash{}) && got != b.Descriptor.Digest {
+		in.Problems = append(in.Problems, fmt.Sprintf("blob does not match digest %s (read %s)", b.Descriptor.Digest, got))
+	}
+	if got := digestOf(s.tarHash); diffID != (v1.Hash{}) && got != diffID {
+		in.Problems = append(in.Problems, fmt.Sprintf("content does not match diff_id %s (read %s)", diffID, got))
+	}
+	switch {
+	case len(in.Problems) > 0:
+		in.Status = Mismatch
+	case diffID == (v1.Hash{}):
+		in.Status = Unverified
+		in.Problems = []string{"the config lists no diff_id for this layer"}
+	}
+	return in
+}
+
+func digestOf(h hash.Hash) v1.Hash {
+	return v1.Hash{Algorithm: "sha256", Hex: fmt.Sprintf("%x", h.Sum(nil))}
+}
+
+// counter counts bytes read and reports them as Progress, at most once per
+// progressStep bytes.
+type counter struct {
+	ctx     context.Context
+	r       io.Reader
+	layer   int
+	total   int64
+	ch      chan<- Progress
+	pending int64
+}
+
+const progressStep = 1 << 20
+
+func (c *counter) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.pending += int64(n)
+	if c.pending >= progressStep {
+		c.flush()
+	}
+	return n, err
+}
+
+func (c *counter) flush() {
+	if c.ch == nil || c.pending == 0 {
+		return
+	}
+	select {
+	case c.ch <- Progress{Layer: c.layer, Bytes: c.pending, Total: c.total}:
+	case <-c.ctx.Done():
+	}
+	c.pending = 0
+}

@@ -1,0 +1,228 @@
+package layers
+
+import (
+	"archive/tar"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+
+	"github.com/imagescan/imagescan/finding"
+)
+
+// Defaults for Options.
+const (
+	DefaultWindow  = 1 << 20 // bytes of a file handed to the detector at once
+	DefaultOverlap = 16 << 10
+	sniffLen       = 8000 // bytes looked at for a NUL to call a file binary
+)
+
+// Options tune a walk. The zero value uses the defaults.
+type Options struct {
+	// Window is how many bytes of a file the detector sees at once. Larger
+	// files are scanned in windows that overlap by Overlap bytes, so a secret
+	// across a window edge is still seen whole. The default is 1 MiB.
+	Window int
+	// Overlap is how much consecutive windows share. It must be less than
+	// half the window. The default is 16 KiB, room for a PEM private key.
+	Overlap int
+}
+
+func (o Options) withDefaults() Options {
+	if o.Window <= 0 {
+		o.Window = DefaultWindow
+	}
+	if o.Overlap <= 0 || o.Overlap*2 >= o.Window {
+		o.Overlap = min(DefaultOverlap, o.Window/4)
+	}
+	return o
+}
+
+// entry is what a layer writes at one path: the ordinal of its last tar
+// entry there and whether that entry is a directory.
+type entry struct {
+	ord int
+	dir bool
+}
+
+// Result is what Walk found in one layer.
+type Result struct {
+	Index    int
+	Findings []finding.Finding
+	Coverage finding.Coverage
+
+	writes    map[uint64]entry    // paths this layer writes, by pathKey
+	whiteouts map[string]struct{} // paths this layer deletes from lower layers
+	opaques   map[string]struct{} // directories whose lower content this layer hides
+
+	// pending holds each finding's tar entry ordinal until the walk ends and
+	// rewrites of the same path in the same layer are known.
+	pending []int
+}
+
+// walker carries one walk's state.
+type walker struct {
+	ctx  context.Context
+	det  finding.Detector
+	opt  Options
+	res  *Result
+	buf  []byte
+	hash hash.Hash
+}
+
+// Walk reads the uncompressed layer tarball r to its last entry, once, and
+// returns the findings in its files, marked visible or (when the same layer
+// writes the path again) overwritten; Resolve sets their final status across
+// layers. index is the layer's 0-based position in the image.
+//
+// On a read error Walk returns what it found before the error together with
+// the error; the file being read when the stream broke is counted as
+// unreadable.
+func Walk(ctx context.Context, index int, r io.Reader, det finding.Detector, opt Options) (*Result, error) {
+	w := &walker{
+		ctx: ctx, det: det, opt: opt.withDefaults(),
+		res: &Result{
+			Index:     index,
+			writes:    map[uint64]entry{},
+			whiteouts: map[string]struct{}{},
+			opaques:   map[string]struct{}{},
+		},
+		hash: sha256.New(),
+	}
+	w.buf = make([]byte, w.opt.Window)
+	err := w.walk(tar.NewReader(r))
+	w.res.settleSameLayer()
+	return w.res, err
+}
+
+func (w *walker) walk(tr *tar.Reader) error {
+	for ord := 0; ; ord++ {
+		if err := w.ctx.Err(); err != nil {
+			return err
+		}
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("reading tar entry %d: %w", ord, err)
+		}
+		if err := w.entry(ord, hdr, tr); err != nil {
+			return err
+		}
+	}
+}
+
+func (w *walker) entry(ord int, hdr *tar.Header, tr *tar.Reader) error {
+	p := cleanPath(hdr.Name)
+	if target, opaque, ok := whiteout(p); ok {
+		w.res.Coverage.Removed++
+		if opaque {
+			w.res.opaques[target] = struct{}{}
+		} else {
+			w.res.whiteouts[target] = struct{}{}
+		}
+		return nil
+	}
+	w.res.writes[pathKey(p)] = entry{ord: ord, dir: hdr.Typeflag == tar.TypeDir}
+	switch hdr.Typeflag {
+	case tar.TypeReg:
+		return w.file(ord, p, tr)
+	case tar.TypeSymlink, tar.TypeLink:
+		w.res.Coverage.Links++
+		w.pathOnly(ord, p, "")
+		w.pathOnly(ord, cleanPath(hdr.Linkname), "")
+	case tar.TypeDir, tar.TypeChar, tar.TypeBlock, tar.TypeFifo:
+	default:
+		w.res.Coverage.Skip(finding.SkipUnknownType)
+	}
+	return nil
+}
+
+// pathOnly runs the path rules on p, for files whose content is not scanned.
+func (w *walker) pathOnly(ord int, p, sum string) int {
+	ms := finding.Best(w.det.DetectFile(w.ctx, finding.File{Path: p}), nil)
+	w.add(ord, p, sum, ms)
+	return len(ms)
+}
+
+// file scans one regular file's content.
+func (w *walker) file(ord int, p string, r io.Reader) error {
+	if reason := w.det.SkipContent(p); reason != "" {
+		w.res.Coverage.Skip(reason)
+		return nil
+	}
+	w.hash.Reset()
+	ms, binary, err := w.windows(p, r)
+	if err != nil {
+		w.res.Coverage.Skip(finding.SkipUnreadable)
+		w.add(ord, p, "", ms)
+		return fmt.Errorf("reading %s: %w", p, err)
+	}
+	if binary {
+		w.res.Coverage.Skip(finding.SkipBinary)
+		return w.binaryFile(ord, p, r)
+	}
+	w.add(ord, p, hex.EncodeToString(w.hash.Sum(nil)), ms)
+	return nil
+}
+
+// binaryFile runs the path rules on a binary file and, when one matches,
+// reads the rest of the file to record its digest as evidence.
+func (w *walker) binaryFile(ord int, p string, r io.Reader) error {
+	ms := finding.Best(w.det.DetectFile(w.ctx, finding.File{Path: p}), w.suppressed())
+	if len(ms) == 0 {
+		return nil
+	}
+	if _, err := io.Copy(w.hash, r); err != nil {
+		return fmt.Errorf("reading %s: %w", p, err)
+	}
+	w.add(ord, p, hex.EncodeToString(w.hash.Sum(nil)), ms)
+	return nil
+}
+
+func (w *walker) suppressed() map[string]int64 {
+	if w.res.Coverage.Suppressed == nil {
+		w.res.Coverage.Suppressed = map[string]int64{}
+	}
+	return w.res.Coverage.Suppressed
+}
+
+// add records the matches found in the file at p as findings.
+func (w *walker) add(ord int, p, sum string, ms []finding.Match) {
+	for _, m := range ms {
+		w.res.Findings = append(w.res.Findings, finding.Finding{
+			RuleID:      m.RuleID,
+			Description: m.Description,
+			Secret:      m.Secret,
+			Location: finding.Location{
+				Kind:           finding.KindLayer,
+				LayerIndex:     w.res.Index,
+				HistoryIndex:   -1,
+				Path:           p,
+				Line:           m.Line,
+				Column:         m.Column,
+				Status:         finding.Visible,
+				RemovedByLayer: -1,
+				FileSHA256:     sum,
+			},
+		})
+		w.res.pending = append(w.res.pending, ord)
+	}
+}
+
+// settleSameLayer marks findings in files that the same layer writes again
+// later in its tarball as overwritten by this layer: the last entry wins.
+func (r *Result) settleSameLayer() {
+	for i := range r.Findings {
+		loc := &r.Findings[i].Location
+		if e, ok := r.writes[pathKey(loc.Path)]; ok && e.ord > r.pending[i] {
+			loc.Status = finding.Overwritten
+			loc.RemovedByLayer = r.Index
+		}
+	}
+	r.pending = nil
+}

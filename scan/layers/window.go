@@ -1,0 +1,87 @@
+package layers
+
+import (
+	"bytes"
+	"errors"
+	"io"
+
+	"github.com/imagescan/imagescan/finding"
+)
+
+// windows hands the file's content to the detector one window at a time,
+// hashing every byte read, and returns its matches with lines and columns
+// made relative to the whole file. binary is true, and nothing is scanned,
+// when the first window has a NUL byte in its first 8000 bytes; the caller
+// then owns the rest of r.
+func (w *walker) windows(p string, r io.Reader) (ms []finding.Match, binary bool, err error) {
+	var (
+		buf      = w.buf
+		n        int // bytes in buf
+		lineBase int // lines of the file before buf[0]
+		colBase  int // bytes of buf[0]'s line that came before buf[0]
+		scanned  int64
+		seen     = map[seenKey]bool{}
+	)
+	for first := true; ; first = false {
+		m, rerr := io.ReadFull(r, buf[n:])
+		w.hash.Write(buf[n : n+m])
+		n += m
+		eof := errors.Is(rerr, io.EOF) || errors.Is(rerr, io.ErrUnexpectedEOF)
+		if rerr != nil && !eof {
+			return ms, false, rerr
+		}
+		if first && bytes.IndexByte(buf[:min(n, sniffLen)], 0) >= 0 {
+			return nil, true, nil
+		}
+		next := n
+		if !eof {
+			next = w.nextStart(buf[:n])
+		}
+		for _, m := range w.det.DetectFile(w.ctx, finding.File{Path: p, Content: buf[:n]}) {
+			if m.Line == 1 {
+				m.Column += colBase
+			}
+			m.Line += lineBase
+			k := seenKey{m.RuleID, m.Secret.Raw(), m.Line, m.Column}
+			if !seen[k] {
+				seen[k] = true
+				ms = append(ms, m)
+			}
+		}
+		scanned += int64(next)
+		if eof {
+			break
+		}
+		lineBase, colBase = advance(buf[:next], lineBase, colBase)
+		n = copy(buf, buf[next:n])
+	}
+	w.res.Coverage.Files++
+	w.res.Coverage.Bytes += scanned
+	return finding.Best(ms, w.suppressed()), false, nil
+}
+
+type seenKey struct {
+	rule, secret string
+	line, col    int
+}
+
+// nextStart returns where the next window begins in a full window: at the
+// start of the first line inside the last Overlap bytes, or, for a line
+// longer than that, Overlap bytes before the end.
+func (w *walker) nextStart(window []byte) int {
+	cut := len(window) - w.opt.Overlap
+	if i := bytes.IndexByte(window[cut:], '\n'); i >= 0 {
+		return cut + i + 1
+	}
+	return cut
+}
+
+// advance moves the line and column bases past the consumed bytes.
+func advance(consumed []byte, lineBase, colBase int) (int, int) {
+	nl := bytes.Count(consumed, []byte("\n"))
+	if nl == 0 {
+		return lineBase, colBase + len(consumed)
+	}
+	last := bytes.LastIndexByte(consumed, '\n')
+	return lineBase + nl, len(consumed) - last - 1
+}

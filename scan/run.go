@@ -1,0 +1,252 @@
+package scan
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"slices"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/imagescan/imagescan/finding"
+	"github.com/imagescan/imagescan/scan/history"
+	"github.com/imagescan/imagescan/scan/layers"
+)
+
+// Run scans one image: every layer, in parallel up to WithJobs, and the
+// config. It returns the Result together with every error met on the way,
+// joined; a layer that fails does not stop the others, and the Result holds
+// everything that was read. Each error names the input and, where there is
+// one, the layer.
+func Run(ctx context.Context, t *Target, det finding.Detector, opts ...Option) (*Result, error) {
+	o, err := makeOptions(opts)
+	if err != nil {
+		return nil, err
+	}
+	r := &run{ctx: ctx, t: t, det: det, o: o, res: newResult(t)}
+	r.readConfig()
+	r.scan()
+	r.assemble()
+	return r.res, errors.Join(r.errs...)
+}
+
+// run holds one Run's state.
+type run struct {
+	ctx context.Context
+	t   *Target
+	det finding.Detector
+	o   options
+	res *Result
+
+	cfg     *history.Config
+	diffIDs []v1.Hash
+	walks   []*layers.Result
+	hist    *history.Result
+	errs    []error
+}
+
+func newResult(t *Target) *Result {
+	res := &Result{Input: t.Input, Reference: t.Reference, Layers: make([]Layer, len(t.Layers))}
+	if t.Digest != (v1.Hash{}) {
+		res.Digest = t.Digest.String()
+	}
+	for i, b := range t.Layers {
+		res.Layers[i] = Layer{
+			Index:        i,
+			Digest:       hashString(b.Descriptor.Digest),
+			MediaType:    string(b.Descriptor.MediaType),
+			Size:         b.Descriptor.Size,
+			HistoryIndex: -1,
+		}
+	}
+	return res
+}
+
+// fail records an error that names the input.
+func (r *run) fail(format string, args ...any) {
+	err := fmt.Errorf("%s: "+format, append([]any{r.t.Input}, args...)...)
+	r.errs = append(r.errs, err)
+	r.res.Errors = append(r.res.Errors, err.Error())
+}
+
+func (r *run) readConfig() {
+	sum := sha256.Sum256(r.t.Config)
+	got := v1.Hash{Algorithm: "sha256", Hex: fmt.Sprintf("%x", sum)}
+	r.res.ConfigDigest = got.String()
+	if r.t.ConfigDigest != (v1.Hash{}) && r.t.ConfigDigest != got {
+		r.fail("config does not match its digest %s (read %s)", r.t.ConfigDigest, got)
+	}
+	cfg, err := history.ParseConfig(r.t.Config)
+	if err != nil {
+		r.fail("config %s: %w", got, err)
+		return
+	}
+	r.cfg, r.diffIDs = cfg, cfg.RootFS.DiffIDs
+	r.res.Platform = platform(cfg)
+	if len(r.diffIDs) != len(r.t.Layers) {
+		r.fail("config lists %d diff_ids but the image has %d layers", len(r.diffIDs), len(r.t.Layers))
+	}
+}
+
+func platform(cfg *history.Config) string {
+	p := cfg.OS + "/" + cfg.Architecture
+	if cfg.Variant != "" {
+		p += "/" + cfg.Variant
+	}
+	return p
+}
+
+// scan reads the config's history and every layer, in parallel.
+func (r *run) scan() {
+	n := len(r.t.Layers)
+	r.walks = make([]*layers.Result, n)
+	errs := make([]error, n)
+	var total int64
+	for _, b := range r.t.Layers {
+		total += b.Descriptor.Size
+	}
+	var g errgroup.Group
+	g.SetLimit(r.o.jobs)
+	if r.cfg != nil {
+		g.Go(func() error {
+			r.hist = history.Scan(r.ctx, r.cfg, n, r.det)
+			return nil
+		})
+	}
+	for i := range n {
+		g.Go(func() error {
+			r.walks[i], r.res.Layers[i].Integrity, errs[i] = r.scanLayer(i, total)
+			return nil
+		})
+	}
+	_ = g.Wait() // the tasks return nil; their errors are in errs
+	for i, err := range errs {
+		if err != nil {
+			r.fail("layer %d (%s): %w", i, short(r.res.Layers[i].Digest), err)
+		}
+		if in := r.res.Layers[i].Integrity; in.Status == Mismatch {
+			for _, p := range in.Problems {
+				r.fail("layer %d: %s", i, p)
+			}
+		}
+	}
+}
+
+func (r *run) scanLayer(i int, total int64) (*layers.Result, Integrity, error) {
+	unread := Integrity{Status: Unverified, Problems: []string{"the layer could not be read to its end"}}
+	s, err := openLayer(r.ctx, i, r.t.Layers[i], r.o, total)
+	if err != nil {
+		return nil, unread, err
+	}
+	defer s.close()
+	walk, err := layers.Walk(r.ctx, i, s.tar, r.det, r.o.walk)
+	if err == nil {
+		err = s.drain()
+	}
+	if err != nil {
+		return walk, unread, err
+	}
+	return walk, s.verify(r.t.Layers[i], r.diffID(i)), nil
+}
+
+func (r *run) diffID(i int) v1.Hash {
+	if i < len(r.diffIDs) {
+		return r.diffIDs[i]
+	}
+	return v1.Hash{}
+}
+
+// assemble resolves file status, attaches history to layers and findings,
+// computes ids and fingerprints, and sorts.
+func (r *run) assemble() {
+	layers.Resolve(r.walks)
+	mapping := history.Mapping{}
+	if r.hist != nil {
+		mapping = r.hist.Layers
+		if mapping.Problem != "" {
+			r.res.Warnings = append(r.res.Warnings, mapping.Problem)
+		}
+	}
+	for i := range r.res.Layers {
+		r.describeLayer(&r.res.Layers[i], mapping)
+	}
+	r.describeHistory(mapping)
+	for _, w := range r.walks {
+		if w == nil {
+			continue
+		}
+		r.res.Coverage.Add(w.Coverage)
+		r.res.Layers[w.Index].Coverage = w.Coverage
+		r.res.Findings = append(r.res.Findings, w.Findings...)
+	}
+	if r.hist != nil {
+		r.res.Findings = append(r.res.Findings, r.hist.Findings...)
+	}
+	for i := range r.res.Findings {
+		r.complete(&r.res.Findings[i])
+	}
+	slices.SortStableFunc(r.res.Findings, finding.Compare)
+}
+
+func (r *run) describeLayer(l *Layer, m history.Mapping) {
+	if d := r.diffID(l.Index); d != (v1.Hash{}) {
+		l.DiffID = d.String()
+	}
+	l.HistoryIndex = m.HistoryOf(l.Index)
+	if l.HistoryIndex >= 0 {
+		l.CreatedBy = r.cfg.History[l.HistoryIndex].CreatedBy
+		l.Step = r.hist.Steps[l.HistoryIndex].String()
+	}
+}
+
+func (r *run) describeHistory(m history.Mapping) {
+	if r.hist == nil {
+		return
+	}
+	for i, h := range r.cfg.History {
+		st := r.hist.Steps[i]
+		e := HistoryEntry{Index: i, CreatedBy: h.CreatedBy, Instruction: st.Instruction, Step: st.String(), LayerIndex: m.LayerOf(i)}
+		for _, a := range st.BuildArgs {
+			e.BuildArgs = append(e.BuildArgs, a.Name)
+		}
+		r.res.History = append(r.res.History, e)
+	}
+}
+
+// complete fills in a finding's layer details, secret id and fingerprint.
+func (r *run) complete(f *finding.Finding) {
+	loc := &f.Location
+	if loc.LayerIndex >= 0 && loc.LayerIndex < len(r.res.Layers) {
+		l := r.res.Layers[loc.LayerIndex]
+		loc.LayerDigest, loc.DiffID = l.Digest, l.DiffID
+		if loc.Kind == finding.KindLayer {
+			loc.HistoryIndex, loc.CreatedBy = l.HistoryIndex, l.CreatedBy
+		}
+	}
+	switch {
+	case !f.Secret.IsZero():
+		f.SecretID = f.Secret.ID()
+	case loc.FileSHA256 != "":
+		f.SecretID = finding.FileID(loc.FileSHA256)
+	default:
+		f.SecretID = finding.FileID("path:" + loc.Path)
+	}
+	f.Fingerprint = finding.Fingerprint(f.SecretID, f.RuleID, *loc)
+}
+
+func hashString(h v1.Hash) string {
+	if h == (v1.Hash{}) {
+		return ""
+	}
+	return h.String()
+}
+
+// short abbreviates a digest for messages: "sha256:0123456789ab".
+func short(digest string) string {
+	if len(digest) > 19 {
+		return digest[:19]
+	}
+	return digest
+}

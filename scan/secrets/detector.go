@@ -1,0 +1,173 @@
+package secrets
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+	"strings"
+	"sync"
+
+	"github.com/rs/zerolog"
+	"github.com/spf13/viper"
+	"github.com/zricethezav/gitleaks/v8/config"
+	"github.com/zricethezav/gitleaks/v8/detect"
+	"github.com/zricethezav/gitleaks/v8/logging"
+	"github.com/zricethezav/gitleaks/v8/report"
+
+	"github.com/imagescan/imagescan/finding"
+)
+
+// Priorities of the rule families, lowest wins (see finding.Match).
+const (
+	priorityKnownFormat = 0 // a gitleaks rule for one service's token format
+	priorityParser      = 1 // imagescan's credential-file parsers
+	priorityGeneric     = 2 // gitleaks' generic rules
+	priorityVariable    = 3 // a secret-named variable with no known format
+)
+
+// maxDecodeDepth is how many rounds of base64, hex and percent decoding
+// gitleaks applies to find encoded secrets; the library default is 0 (none),
+// gitleaks' own command line uses 5.
+const maxDecodeDepth = 5
+
+// ownRules is the number of rules imagescan adds to gitleaks' rule set.
+const ownRules = 4 // npmrc-auth-token, npmrc-auth, npmrc-password, secret-named-variable
+
+// Detector finds secrets with gitleaks' rules and imagescan's parsers. It is
+// safe for concurrent use. Build it once with New.
+type Detector struct {
+	gl        *detect.Detector
+	allowlist []*config.Allowlist
+	rules     int
+}
+
+var _ finding.Detector = (*Detector)(nil)
+
+// loadMu serialises gitleaks config loading, which keeps global state.
+var loadMu sync.Mutex
+
+// New builds a Detector with gitleaks' default rule set.
+func New() (*Detector, error) {
+	cfg, err := defaultConfig()
+	if err != nil {
+		return nil, fmt.Errorf("loading gitleaks default rules: %w", err)
+	}
+	gl := detect.NewDetector(cfg)
+	gl.MaxDecodeDepth = maxDecodeDepth
+	return &Detector{gl: gl, allowlist: cfg.Allowlists, rules: len(cfg.Rules) + ownRules}, nil
+}
+
+func defaultConfig() (config.Config, error) {
+	loadMu.Lock()
+	defer loadMu.Unlock()
+	// gitleaks logs to stderr from library code; imagescan's libraries are
+	// silent, so its logger is turned off for the whole process.
+	logging.Logger = zerolog.Nop()
+
+	v := viper.New()
+	v.SetConfigType("toml")
+	if err := v.ReadConfig(strings.NewReader(config.DefaultConfig)); err != nil {
+		return config.Config{}, err
+	}
+	var vc config.ViperConfig
+	if err := v.Unmarshal(&vc); err != nil {
+		return config.Config{}, err
+	}
+	if vc.AllowList != nil {
+		vc.AllowList.Paths = withoutThirdPartyPaths(vc.AllowList.Paths)
+	}
+	for _, a := range vc.Allowlists {
+		a.Paths = withoutThirdPartyPaths(a.Paths)
+	}
+	return vc.Translate()
+}
+
+// Rules returns the number of rules the Detector runs.
+func (d *Detector) Rules() int { return d.rules }
+
+// GitleaksVersion returns the version of the gitleaks module built in.
+func GitleaksVersion() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	for _, dep := range info.Deps {
+		if dep.Path == "github.com/zricethezav/gitleaks/v8" {
+			return dep.Version
+		}
+	}
+	return "unknown"
+}
+
+// SkipContent implements finding.Detector: files the rule set allowlists by
+// path (images, fonts, office documents, …) are not scanned.
+func (d *Detector) SkipContent(path string) string {
+	for _, a := range d.allowlist {
+		if a.PathAllowed(path) {
+			return finding.SkipAllowlisted
+		}
+	}
+	return ""
+}
+
+// DetectFile implements finding.Detector.
+func (d *Detector) DetectFile(ctx context.Context, f finding.File) []finding.Match {
+	var out []finding.Match
+	if isNpmrc(f.Path) {
+		out = append(out, parseNpmrc(f.Content)...)
+	}
+	if len(f.Content) > 0 || f.Path != "" {
+		frag := detect.Fragment{Raw: string(f.Content), FilePath: f.Path, StartLine: 1}
+		for _, gf := range d.gl.DetectContext(ctx, frag) {
+			out = append(out, fromGitleaks(gf, f.Path))
+		}
+	}
+	return dropExamples(out)
+}
+
+// DetectVariable implements finding.Detector.
+func (d *Detector) DetectVariable(_ context.Context, name, value string) []finding.Match {
+	value = unquote(strings.TrimSpace(value))
+	if !secretName(name) || notASecret(value) {
+		return nil
+	}
+	return []finding.Match{{
+		RuleID:      "secret-named-variable",
+		Description: fmt.Sprintf("A value assigned to %s, a name that says it holds a secret.", name),
+		Secret:      finding.NewSecret(value),
+		Priority:    priorityVariable,
+	}}
+}
+
+func fromGitleaks(gf report.Finding, path string) finding.Match {
+	m := finding.Match{
+		RuleID:      gf.RuleID,
+		Description: gf.Description,
+		Line:        gf.StartLine,
+		Column:      gf.StartColumn,
+		Priority:    priorityKnownFormat,
+	}
+	if !strings.HasPrefix(gf.Match, "file detected: ") {
+		m.Secret = finding.NewSecret(gf.Secret)
+	}
+	if strings.Contains(gf.RuleID, "generic") {
+		m.Priority = priorityGeneric
+		if inThirdPartyTree(path) {
+			m.Suppressed = finding.SuppressThirdParty
+		}
+	}
+	return m
+}
+
+// dropExamples removes matches whose value is a documented example key or
+// an obvious placeholder: those are never findings.
+func dropExamples(ms []finding.Match) []finding.Match {
+	out := ms[:0]
+	for _, m := range ms {
+		if !m.Secret.IsZero() && isPlaceholder(m.Secret.Raw()) {
+			continue
+		}
+		out = append(out, m)
+	}
+	return out
+}

@@ -1,0 +1,167 @@
+package source
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/imagescan/imagescan/scan"
+)
+
+// dockerArchive reads the images of a docker save archive at p.
+func dockerArchive(input, p string) ([]*scan.Target, error) {
+	a, err := openArchive(p)
+	if err != nil {
+		return nil, err
+	}
+	if !a.has("manifest.json") {
+		return nil, fmt.Errorf("no manifest.json: not a docker save archive")
+	}
+	manifest, err := tarball.LoadManifest(a.openTar)
+	if err != nil {
+		return nil, fmt.Errorf("manifest.json: %w", err)
+	}
+	if len(manifest) == 0 {
+		return nil, fmt.Errorf("manifest.json lists no images")
+	}
+	var targets []*scan.Target
+	for i, d := range manifest {
+		t, err := dockerImage(a, input, d)
+		if err != nil {
+			return nil, fmt.Errorf("manifest.json image %d: %w", i, err)
+		}
+		targets = append(targets, t)
+	}
+	return targets, nil
+}
+
+// dockerImage builds the Target of one manifest.json entry.
+func dockerImage(a *archive, input string, d tarball.Descriptor) (*scan.Target, error) {
+	cfg, err := a.read(d.Config)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	t := &scan.Target{Input: input, Config: cfg, ConfigDigest: digestInName(d.Config)}
+	if len(d.RepoTags) > 0 {
+		t.Reference = d.RepoTags[0]
+	}
+	// A config that does not parse is reported by scan.Run; the layers can
+	// still be scanned, only their diff_ids are unknown.
+	var diffIDs []v1.Hash
+	if cf, err := v1.ParseConfigFile(bytes.NewReader(cfg)); err == nil {
+		diffIDs = cf.RootFS.DiffIDs
+	}
+	oci := ociManifestFor(a, t.ConfigDigest)
+	if oci != nil {
+		t.Digest = oci.digest
+	}
+	for i, lp := range d.Layers {
+		desc, err := layerDescriptor(a, d, i, lp, diffIDs, oci)
+		if err != nil {
+			return nil, fmt.Errorf("layer %d: %w", i, err)
+		}
+		t.Layers = append(t.Layers, scan.Blob{Descriptor: desc, Open: func() (io.ReadCloser, error) { return a.open(lp) }})
+	}
+	return t, nil
+}
+
+// layerDescriptor describes layer i, stored at lp, the way the archive
+// does: Docker ≥ 25 records it in LayerSources and in the OCI manifest; a
+// classic archive stores the uncompressed tarball, whose digest is its
+// diff_id.
+func layerDescriptor(a *archive, d tarball.Descriptor, i int, lp string, diffIDs []v1.Hash, oci *ociImage) (v1.Descriptor, error) {
+	_, m, err := a.resolve(lp)
+	if err != nil {
+		return v1.Descriptor{}, err
+	}
+	if i < len(diffIDs) {
+		if src, ok := d.LayerSources[diffIDs[i]]; ok {
+			return src, nil
+		}
+	}
+	if oci != nil && i < len(oci.manifest.Layers) {
+		return oci.manifest.Layers[i], nil
+	}
+	desc := v1.Descriptor{MediaType: types.DockerUncompressedLayer, Size: m.size, Digest: digestInName(lp)}
+	if desc.Digest == (v1.Hash{}) && i < len(diffIDs) {
+		desc.Digest = diffIDs[i]
+	}
+	return desc, nil
+}
+
+// digestInName reads the digest a member's name claims: blobs/sha256/HEX in
+// Docker ≥ 25 archives, HEX.json for a classic archive's config. It returns
+// the zero Hash when the name claims none.
+func digestInName(name string) v1.Hash {
+	dir, base := path.Split(name)
+	if dir == "blobs/sha256/" {
+		if h, err := v1.NewHash("sha256:" + base); err == nil {
+			return h
+		}
+	}
+	if hex, ok := strings.CutSuffix(base, ".json"); ok && dir == "" {
+		if h, err := v1.NewHash("sha256:" + hex); err == nil {
+			return h
+		}
+	}
+	return v1.Hash{}
+}
+
+// ociImage is the OCI manifest a Docker ≥ 25 archive's index.json holds for
+// an image.
+type ociImage struct {
+	digest   v1.Hash
+	manifest *v1.Manifest
+}
+
+// maxIndexDepth bounds how deep nested indexes are followed.
+const maxIndexDepth = 4
+
+// ociManifestFor finds, through index.json, the manifest whose config is
+// configDigest. It returns nil for classic archives and when none matches;
+// the image is then described by manifest.json alone.
+func ociManifestFor(a *archive, configDigest v1.Hash) *ociImage {
+	if configDigest == (v1.Hash{}) || !a.has("index.json") {
+		return nil
+	}
+	raw, err := a.read("index.json")
+	if err != nil {
+		return nil
+	}
+	idx, err := v1.ParseIndexManifest(bytes.NewReader(raw))
+	if err != nil {
+		return nil
+	}
+	return findManifest(a, idx.Manifests, configDigest, maxIndexDepth)
+}
+
+func findManifest(a *archive, descs []v1.Descriptor, configDigest v1.Hash, depth int) *ociImage {
+	if depth == 0 {
+		return nil
+	}
+	for _, d := range descs {
+		raw, err := a.read("blobs/" + d.Digest.Algorithm + "/" + d.Digest.Hex)
+		if err != nil {
+			continue
+		}
+		if d.MediaType.IsIndex() {
+			if idx, err := v1.ParseIndexManifest(bytes.NewReader(raw)); err == nil {
+				if found := findManifest(a, idx.Manifests, configDigest, depth-1); found != nil {
+					return found
+				}
+			}
+			continue
+		}
+		m, err := v1.ParseManifest(bytes.NewReader(raw))
+		if err == nil && m.Config.Digest == configDigest {
+			return &ociImage{digest: d.Digest, manifest: m}
+		}
+	}
+	return nil
+}
