@@ -39,14 +39,14 @@ type jsonImage struct {
 }
 
 type jsonLayer struct {
-	Index        int            `json:"index"`
-	Digest       string         `json:"digest"`
-	DiffID       string         `json:"diff_id"`
-	MediaType    string         `json:"media_type"`
-	Size         int64          `json:"size"`
-	HistoryIndex *int           `json:"history_index"`
-	CreatedBy    string         `json:"created_by"`
-	Integrity    jsonIntegrity  `json:"integrity"`
+	Index        int           `json:"index"`
+	Digest       string        `json:"digest"`
+	DiffID       string        `json:"diff_id"`
+	MediaType    string        `json:"media_type"`
+	Size         int64         `json:"size"`
+	HistoryIndex *int          `json:"history_index"`
+	CreatedBy    string        `json:"created_by"`
+	Integrity    jsonIntegrity `json:"integrity"`
 }
 
 type jsonIntegrity struct {
