@@ -21,8 +21,8 @@ import (
 const (
 	priorityKnownFormat = 0 // a gitleaks rule for one service's token format
 	priorityParser      = 1 // imagescan's credential-file parsers
-	priorityGeneric     = 2 // gitleaks' generic rules
-	priorityVariable    = 3 // a secret-named variable with no known format
+	priorityVariable    = 2 // a secret-named variable: the name says what the value is
+	priorityGeneric     = 3 // gitleaks' generic rules
 )
 
 // maxDecodeDepth is how many rounds of base64, hex and percent decoding
