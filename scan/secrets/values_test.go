@@ -1,0 +1,54 @@
+package secrets
+
+import "testing"
+
+func TestSecretName(t *testing.T) {
+	for name, want := range map[string]bool{
+		"NPM_TOKEN": true, "npm_token": true, "GITHUB_TOKEN": true, "DB_PASSWORD": true,
+		"MYSQL_ROOT_PASSWORD": true, "PASSWD": true, "AWS_SECRET_ACCESS_KEY": true,
+		"STRIPE_API_KEY": true, "apiKey": true, "ACCESS_KEY": true, "SSH_PRIVATE_KEY": true,
+		"GOOGLE_APPLICATION_CREDENTIALS_JSON": true, "NPM_AUTH": true, "AUTH": true,
+		"basic-auth": true, "client.secret": true,
+		"AUTHOR": false, "OAUTH_URL": false, "NPM_TOKEN_FILE": false, "PASSWORD_PATH": false,
+		"TOKEN_URL": false, "AUTH_TYPE": false, "PASSWORD_MIN_LENGTH": false,
+		"NODE_ENV": false, "PATH": false, "PWD": false, "": false,
+	} {
+		if got := secretName(name); got != want {
+			t.Errorf("secretName(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
+
+func TestNotASecret(t *testing.T) {
+	for v, want := range map[string]bool{
+		"": true, "${NPM_TOKEN}": true, "$NPM_TOKEN": true, "${TOKEN:-default}": true,
+		"<token>": true, "<your-api-key>": true, "{{ .Values.token }}": true, "%TOKEN%": true,
+		"${{ secrets.NPM_TOKEN }}": true, "$(cat /run/secrets/x)": true,
+		"xxxxxxxxxxxx": true, "************": true, "changeme": true, "ChangeMe": true,
+		"password": true, "secret": true, "true": true, "false": true, "12345678": true,
+		"short": true, "/run/secrets/npm_token": true,
+		"AKIAIOSFODNN7EXAMPLE":                     true,
+		"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY": true,
+		"walnut-kettle-8516":                       false,
+		"npm_KGpOyQNcdOyZbkBFTFoOxtzHq8STZHE6svi3": false,
+		"hunter2!": false,
+		"/not a path, has spaces": false,
+	} {
+		if got := notASecret(v); got != want {
+			t.Errorf("notASecret(%q) = %v, want %v", v, got, want)
+		}
+	}
+}
+
+func TestWithoutThirdPartyPaths(t *testing.T) {
+	in := []string{
+		`(?:^|/)node_modules(?:/.*)?$`, `(?:^|/)vendor/modules\.txt$`,
+		`(?i)\.(?:bmp|gif|jpe?g|png|svg|tiff?)$`, `(?:^|/)package-lock\.json$`,
+		`(?i)(?:^|/)(?:lib(?:64)?/python[23](?:\.\d{1,2})+)(?:/.*)?$`, `go\.(?:mod|sum|work(?:\.sum)?)$`,
+	}
+	got := withoutThirdPartyPaths(in)
+	want := []string{`(?i)\.(?:bmp|gif|jpe?g|png|svg|tiff?)$`, `go\.(?:mod|sum|work(?:\.sum)?)$`}
+	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
+		t.Errorf("withoutThirdPartyPaths = %q, want %q", got, want)
+	}
+}
