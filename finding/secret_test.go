@@ -12,14 +12,14 @@ func TestRedacted(t *testing.T) {
 		raw, want string
 	}{
 		"npm token keeps its prefix and four more": {"npm_KGpOyQNcdOyZbkBFTFoOxtzHq8STZHE6svi3", "npm_KGpO…"},
-		"github token":                     {"ghp_16C7e42F292c6912E7710c838347Ae178B4a", "ghp_16C7…"},
-		"AWS key id":                       {"AKIAZ6QDNQDJUG7VMB4T", "AKIAZ6QD…"},
-		"no known prefix":                  {"walnut-kettle-8516", "waln…"},
-		"short secrets reveal a quarter":   {"hunter22", "hu…"},
+		"github token":                      {"ghp_16C7e42F292c6912E7710c838347Ae178B4a", "ghp_16C7…"},
+		"AWS key id":                        {"AKIAZ6QDNQDJUG7VMB4T", "AKIAZ6QD…"},
+		"no known prefix":                   {"walnut-kettle-8516", "waln…"},
+		"short secrets reveal a quarter":    {"hunter22", "hu…"},
 		"very short secrets reveal nothing": {"abc", "…"},
-		"a bare prefix is not a prefix":    {"npm_", "n…"},
-		"multi-byte characters stay whole": {"pässwörtlichkeit", "päss…"},
-		"the empty secret":                 {"", ""},
+		"a bare prefix is not a prefix":     {"npm_", "n…"},
+		"multi-byte characters stay whole":  {"pässwörtlichkeit", "päss…"},
+		"the empty secret":                  {"", ""},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -112,12 +112,12 @@ func TestThirdPartyGenericMatchesAreSuppressedNotDropped(t *testing.T) {
 func TestSkipContent(t *testing.T) {
 	d := detector(t)
 	for p, want := range map[string]string{
-		"usr/share/icons/logo.png":          finding.SkipAllowlisted,
-		"app/fonts/inter.woff2":             finding.SkipAllowlisted,
-		"app/node_modules/x/index.js":       "",
-		"app/package-lock.json":             "",
+		"usr/share/icons/logo.png":           finding.SkipAllowlisted,
+		"app/fonts/inter.woff2":              finding.SkipAllowlisted,
+		"app/node_modules/x/index.js":        "",
+		"app/package-lock.json":              "",
 		"usr/lib/python3.11/site-packages/a": "",
-		"app/.npmrc":                        "",
+		"app/.npmrc":                         "",
 	} {
 		if got := d.SkipContent(p); got != want {
 			t.Errorf("SkipContent(%q) = %q, want %q", p, got, want)

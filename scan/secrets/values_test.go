@@ -31,7 +31,7 @@ func TestNotASecret(t *testing.T) {
 		"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY": true,
 		"walnut-kettle-8516":                       false,
 		"npm_KGpOyQNcdOyZbkBFTFoOxtzHq8STZHE6svi3": false,
-		"hunter2!": false,
+		"hunter2!":                false,
 		"/not a path, has spaces": false,
 	} {
 		if got := notASecret(v); got != want {
