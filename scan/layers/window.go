@@ -20,14 +20,12 @@ func (w *walker) windows(p string, r io.Reader) (ms []finding.Match, binary bool
 		lineBase int // lines of the file before buf[0]
 		colBase  int // bytes of buf[0]'s line that came before buf[0]
 		scanned  int64
-		seen     = map[seenKey]bool{}
 	)
 	for first := true; ; first = false {
-		m, rerr := io.ReadFull(r, buf[n:])
+		m, eof, rerr := fill(r, buf[n:])
 		w.hash.Write(buf[n : n+m])
 		n += m
-		eof := errors.Is(rerr, io.EOF) || errors.Is(rerr, io.ErrUnexpectedEOF)
-		if rerr != nil && !eof {
+		if rerr != nil {
 			return ms, false, rerr
 		}
 		if first && bytes.IndexByte(buf[:min(n, sniffLen)], 0) >= 0 {
@@ -37,16 +35,18 @@ func (w *walker) windows(p string, r io.Reader) (ms []finding.Match, binary bool
 		if !eof {
 			next = w.nextStart(buf[:n])
 		}
+		nextLine, nextCol := position(buf[:next])
 		for _, m := range w.det.DetectFile(w.ctx, finding.File{Path: p, Content: buf[:n]}) {
+			// A match that starts in the overlap is found again, whole, by
+			// the next window; here it may be cut off at the window's end.
+			if !eof && (m.Line > nextLine || m.Line == nextLine && m.Column >= nextCol) {
+				continue
+			}
 			if m.Line == 1 {
 				m.Column += colBase
 			}
 			m.Line += lineBase
-			k := seenKey{m.RuleID, m.Secret.Raw(), m.Line, m.Column}
-			if !seen[k] {
-				seen[k] = true
-				ms = append(ms, m)
-			}
+			ms = append(ms, m)
 		}
 		scanned += int64(next)
 		if eof {
@@ -60,11 +60,6 @@ func (w *walker) windows(p string, r io.Reader) (ms []finding.Match, binary bool
 	return finding.Best(ms, w.suppressed()), false, nil
 }
 
-type seenKey struct {
-	rule, secret string
-	line, col    int
-}
-
 // nextStart returns where the next window begins in a full window: at the
 // start of the first line inside the last Overlap bytes, or, for a line
 // longer than that, Overlap bytes before the end.
@@ -74,6 +69,30 @@ func (w *walker) nextStart(window []byte) int {
 		return cut + i + 1
 	}
 	return cut
+}
+
+// fill reads into buf until it is full or the file ends. eof is true when
+// the file ended; an error is any other failure, including a stream that
+// ends inside the file (io.ErrUnexpectedEOF from the tar reader).
+func fill(r io.Reader, buf []byte) (n int, eof bool, err error) {
+	for n < len(buf) {
+		m, err := r.Read(buf[n:])
+		n += m
+		if errors.Is(err, io.EOF) {
+			return n, true, nil
+		}
+		if err != nil {
+			return n, false, err
+		}
+	}
+	return n, false, nil
+}
+
+// position returns the 1-based line and column at which the byte after
+// consumed would be, relative to the start of consumed.
+func position(consumed []byte) (line, col int) {
+	line = 1 + bytes.Count(consumed, []byte("\n"))
+	return line, len(consumed) - (bytes.LastIndexByte(consumed, '\n') + 1) + 1
 }
 
 // advance moves the line and column bases past the consumed bytes.
