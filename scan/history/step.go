@@ -1,6 +1,7 @@
 package history
 
 import (
+	"cmp"
 	"regexp"
 	"strconv"
 	"strings"
@@ -85,7 +86,7 @@ const buildkitSuffix = "# buildkit"
 // recognise becomes the Command of a Step with no Instruction.
 func Parse(createdBy string) Step {
 	s := strings.TrimSpace(createdBy)
-	st := Step{Builder: BuilderClassic}
+	var st Step
 	if strings.HasSuffix(s, buildkitSuffix) {
 		st.Builder = BuilderBuildKit
 		s = strings.TrimSpace(strings.TrimSuffix(s, buildkitSuffix))
@@ -98,8 +99,10 @@ func Parse(createdBy string) Step {
 		n, _ := strconv.Atoi(m[1])
 		st.Instruction = "RUN"
 		st.BuildArgs, s = splitBuildArgs(s[len(m[0]):], n)
+		st.Builder = cmp.Or(st.Builder, BuilderClassic)
 	}
 	if loc := shellPrefix.FindStringIndex(s); loc != nil {
+		st.Builder = cmp.Or(st.Builder, BuilderClassic)
 		return shellStep(st, strings.TrimSpace(s[loc[1]:]))
 	}
 	return instructionStep(st, s)
@@ -116,18 +119,17 @@ func shellStep(st Step, cmd string) Step {
 	return st
 }
 
-// instructionStep finishes a step that begins with an instruction keyword.
+// instructionStep finishes a step that may begin with an instruction
+// keyword, as BuildKit records all but RUN and classic builders record
+// "#(nop)" steps.
 func instructionStep(st Step, s string) Step {
 	word, rest, _ := strings.Cut(s, " ")
 	if !instructions[word] {
-		if st.Instruction == "" {
-			st.Builder = BuilderUnknown
-		}
 		st.Command = s
 		return st
 	}
-	if st.Builder == BuilderClassic && !strings.Contains(s, "#(nop)") && st.Instruction == "" {
-		st.Builder = BuilderBuildKit
+	if st.Instruction == "" {
+		st.Builder = cmp.Or(st.Builder, BuilderBuildKit)
 	}
 	st.Instruction = word
 	st.Command = strings.TrimSpace(rest)
