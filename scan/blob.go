@@ -10,6 +10,7 @@ import (
 	"io"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 )
@@ -30,8 +31,9 @@ type layerStream struct {
 	closeFn func()
 	tar     io.Reader
 
-	blobHash hash.Hash
-	tarHash  hash.Hash
+	blobHash  hash.Hash
+	tarHash   hash.Hash
+	mediaType types.MediaType // what the magic bytes say the blob is
 }
 
 func openLayer(ctx context.Context, i int, b Blob, o options, total int64) (*layerStream, error) {
@@ -61,15 +63,15 @@ func (s *layerStream) decompress() error {
 		if err != nil {
 			return fmt.Errorf("reading gzip header: %w", err)
 		}
-		s.decomp, s.closeFn = zr, func() { zr.Close() }
+		s.decomp, s.closeFn, s.mediaType = zr, func() { zr.Close() }, types.DockerLayer
 	case bytes.HasPrefix(head, zstdMagic):
 		zr, err := zstd.NewReader(s.buffer, zstd.WithDecoderConcurrency(1))
 		if err != nil {
 			return fmt.Errorf("reading zstd header: %w", err)
 		}
-		s.decomp, s.closeFn = zr, zr.Close
+		s.decomp, s.closeFn, s.mediaType = zr, zr.Close, types.OCILayerZStd
 	default:
-		s.decomp = s.buffer
+		s.decomp, s.mediaType = s.buffer, types.DockerUncompressedLayer
 	}
 	return nil
 }
@@ -94,11 +96,18 @@ func (s *layerStream) close() {
 	s.counted.flush()
 }
 
-// verify compares what was read with the digests the image claims.
-func (s *layerStream) verify(b Blob, diffID v1.Hash) Integrity {
+// verify compares what was read with the digests the image claims, and
+// fills in the digest and media type of a blob whose source claimed none.
+func (s *layerStream) verify(l *Layer, b Blob, diffID v1.Hash) {
 	in := Integrity{Status: Verified}
-	if got := digestOf(s.blobHash); b.Descriptor.Digest != (v1.Hash{}) && got != b.Descriptor.Digest {
+	got := digestOf(s.blobHash)
+	if b.Descriptor.Digest == (v1.Hash{}) {
+		l.Digest = got.String()
+	} else if got != b.Descriptor.Digest {
 		in.Problems = append(in.Problems, fmt.Sprintf("blob does not match digest %s (read %s)", b.Descriptor.Digest, got))
+	}
+	if l.MediaType == "" {
+		l.MediaType = string(s.mediaType)
 	}
 	if got := digestOf(s.tarHash); diffID != (v1.Hash{}) && got != diffID {
 		in.Problems = append(in.Problems, fmt.Sprintf("content does not match diff_id %s (read %s)", diffID, got))
@@ -110,7 +119,7 @@ func (s *layerStream) verify(b Blob, diffID v1.Hash) Integrity {
 		in.Status = Unverified
 		in.Problems = []string{"the config lists no diff_id for this layer"}
 	}
-	return in
+	l.Integrity = in
 }
 
 func digestOf(h hash.Hash) v1.Hash {

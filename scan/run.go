@@ -117,14 +117,14 @@ func (r *run) scan() {
 	}
 	for i := range n {
 		g.Go(func() error {
-			r.walks[i], r.res.Layers[i].Integrity, errs[i] = r.scanLayer(i, total)
+			r.walks[i], errs[i] = r.scanLayer(i, total)
 			return nil
 		})
 	}
 	_ = g.Wait() // the tasks return nil; their errors are in errs
 	for i, err := range errs {
 		if err != nil {
-			r.fail("layer %d (%s): %w", i, short(r.res.Layers[i].Digest), err)
+			r.fail("layer %d%s: %w", i, short(r.res.Layers[i].Digest), err)
 		}
 		if in := r.res.Layers[i].Integrity; in.Status == Mismatch {
 			for _, p := range in.Problems {
@@ -134,11 +134,13 @@ func (r *run) scan() {
 	}
 }
 
-func (r *run) scanLayer(i int, total int64) (*layers.Result, Integrity, error) {
-	unread := Integrity{Status: Unverified, Problems: []string{"the layer could not be read to its end"}}
+// scanLayer walks layer i and records in its Layer how the read went.
+func (r *run) scanLayer(i int, total int64) (*layers.Result, error) {
+	l := &r.res.Layers[i]
+	l.Integrity = Integrity{Status: Unverified, Problems: []string{"the layer could not be read to its end"}}
 	s, err := openLayer(r.ctx, i, r.t.Layers[i], r.o, total)
 	if err != nil {
-		return nil, unread, err
+		return nil, err
 	}
 	defer s.close()
 	walk, err := layers.Walk(r.ctx, i, s.tar, r.det, r.o.walk)
@@ -146,9 +148,10 @@ func (r *run) scanLayer(i int, total int64) (*layers.Result, Integrity, error) {
 		err = s.drain()
 	}
 	if err != nil {
-		return walk, unread, err
+		return walk, err
 	}
-	return walk, s.verify(r.t.Layers[i], r.diffID(i)), nil
+	s.verify(l, r.t.Layers[i], r.diffID(i))
+	return walk, nil
 }
 
 func (r *run) diffID(i int) v1.Hash {
@@ -243,10 +246,11 @@ func hashString(h v1.Hash) string {
 	return h.String()
 }
 
-// short abbreviates a digest for messages: "sha256:0123456789ab".
+// short abbreviates a digest for messages: " (sha256:0123456789ab)", or
+// "" when the digest is not known.
 func short(digest string) string {
-	if len(digest) > 19 {
-		return digest[:19]
+	if digest == "" {
+		return ""
 	}
-	return digest
+	return " (" + digest[:min(len(digest), 19)] + ")"
 }

@@ -31,8 +31,9 @@ type Target struct {
 // Blob is one layer blob as the source stores it.
 type Blob struct {
 	// Descriptor is the blob's media type, size and digest as the source
-	// describes it. For the uncompressed layers of a docker archive, the blob
-	// is the layer tarball itself and its digest is its diff_id.
+	// describes it. A classic docker archive claims no digest or media type
+	// for its layer blobs; Run then reports the digest and compression it
+	// reads, and verifies the content against the config's diff_id alone.
 	Descriptor v1.Descriptor
 	// Open returns the blob's bytes as stored: gzip, zstd or plain tar.
 	Open func() (io.ReadCloser, error)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"strings"
@@ -31,6 +32,9 @@ type archive struct {
 	path    string
 	gzipped bool
 	members map[string]member
+	// broken is why the index pass stopped early, or nil. The members
+	// indexed before the break can still be read.
+	broken error
 }
 
 // openArchive indexes the tar at p in one pass over its headers.
@@ -38,6 +42,10 @@ func openArchive(p string) (*archive, error) {
 	a := &archive{path: p, members: map[string]member{}}
 	f, err := os.Open(p)
 	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			return nil, pe.Err // the caller names the input
+		}
 		return nil, err
 	}
 	defer f.Close()
@@ -66,14 +74,20 @@ func (a *archive) decompress(r io.Reader) (io.Reader, func(), error) {
 	return zr, func() { zr.Close() }, nil
 }
 
+// index records every member's header. A stream that breaks after the
+// first member leaves a usable index of what came before, and a.broken.
 func (a *archive) index(tr *tar.Reader) error {
 	for {
 		hdr, err := tr.Next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		if err != nil {
+		if err != nil && len(a.members) == 0 {
 			return fmt.Errorf("not a readable tar archive: %w", err)
+		}
+		if err != nil {
+			a.broken = fmt.Errorf("the archive breaks after %d members: %w", len(a.members), err)
+			break
 		}
 		a.members[memberName(hdr.Name)] = member{size: hdr.Size, typeflag: hdr.Typeflag, linkname: hdr.Linkname}
 	}

@@ -9,7 +9,6 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
-	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/imagescan/imagescan/scan"
 )
@@ -21,6 +20,9 @@ func dockerArchive(input, p string) ([]*scan.Target, error) {
 		return nil, err
 	}
 	if !a.has("manifest.json") {
+		if a.broken != nil {
+			return nil, fmt.Errorf("%w, before any manifest.json", a.broken)
+		}
 		return nil, fmt.Errorf("no manifest.json: not a docker save archive")
 	}
 	manifest, err := tarball.LoadManifest(a.openTar)
@@ -72,9 +74,10 @@ func dockerImage(a *archive, input string, d tarball.Descriptor) (*scan.Target, 
 }
 
 // layerDescriptor describes layer i, stored at lp, the way the archive
-// does: Docker ≥ 25 records it in LayerSources and in the OCI manifest; a
-// classic archive stores the uncompressed tarball, whose digest is its
-// diff_id.
+// does. Docker ≥ 25 records it in LayerSources and in the OCI manifest. A
+// classic archive records nothing but the member's size (and, in a
+// blobs/sha256/ name, its digest); scan.Run then reports the digest and
+// compression it reads.
 func layerDescriptor(a *archive, d tarball.Descriptor, i int, lp string, diffIDs []v1.Hash, oci *ociImage) (v1.Descriptor, error) {
 	_, m, err := a.resolve(lp)
 	if err != nil {
@@ -88,11 +91,7 @@ func layerDescriptor(a *archive, d tarball.Descriptor, i int, lp string, diffIDs
 	if oci != nil && i < len(oci.manifest.Layers) {
 		return oci.manifest.Layers[i], nil
 	}
-	desc := v1.Descriptor{MediaType: types.DockerUncompressedLayer, Size: m.size, Digest: digestInName(lp)}
-	if desc.Digest == (v1.Hash{}) && i < len(diffIDs) {
-		desc.Digest = diffIDs[i]
-	}
-	return desc, nil
+	return v1.Descriptor{Size: m.size, Digest: digestInName(lp)}, nil
 }
 
 // digestInName reads the digest a member's name claims: blobs/sha256/HEX in

@@ -1,0 +1,324 @@
+package source_test
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/imagescan/imagescan/internal/fixture"
+	"github.com/imagescan/imagescan/scan"
+	"github.com/imagescan/imagescan/scan/secrets"
+	"github.com/imagescan/imagescan/source"
+)
+
+const deletedFixture = "../fixtures/npm-deleted/image.tar"
+
+var (
+	detOnce sync.Once
+	det     *secrets.Detector
+	detErr  error
+)
+
+func detector(t *testing.T) *secrets.Detector {
+	t.Helper()
+	detOnce.Do(func() { det, detErr = secrets.New() })
+	if detErr != nil {
+		t.Fatal(detErr)
+	}
+	return det
+}
+
+func open(t *testing.T, input string) *scan.Target {
+	t.Helper()
+	targets, err := source.Open(context.Background(), input)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(targets) != 1 {
+		t.Fatalf("%s: %d images, want 1", input, len(targets))
+	}
+	return targets[0]
+}
+
+func run(t *testing.T, tg *scan.Target) *scan.Result {
+	t.Helper()
+	res, err := scan.Run(context.Background(), tg, detector(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// where lists each finding's secret, kind, path or field, and status:
+// what must not change with the archive layout.
+func where(res *scan.Result) []string {
+	var out []string
+	for _, f := range res.Findings {
+		l := f.Location
+		out = append(out, fmt.Sprintf("%s %s %d %s%s %s %d", f.Secret.Raw(), l.Kind, l.LayerIndex, l.Path, l.Field, l.Status, l.RemovedByLayer))
+	}
+	return out
+}
+
+// members lists a tar's member sizes by name.
+func members(t *testing.T, p string) map[string]int64 {
+	t.Helper()
+	f, err := os.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	out := map[string]int64{}
+	tr := tar.NewReader(f)
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[hdr.Name] = hdr.Size
+	}
+}
+
+func TestOpenClassicArchive(t *testing.T) {
+	tg := open(t, "docker-archive:"+deletedFixture)
+	if tg.Reference != "localhost/fixtures/npm-deleted:latest" || tg.Digest != (v1.Hash{}) {
+		t.Errorf("reference %q digest %v, want the tag and no manifest digest", tg.Reference, tg.Digest)
+	}
+	sum := sha256.Sum256(tg.Config)
+	if tg.ConfigDigest.Hex != fmt.Sprintf("%x", sum) {
+		t.Errorf("config digest claim %s, want the config's own digest", tg.ConfigDigest)
+	}
+	cf, err := v1.ParseConfigFile(bytes.NewReader(tg.Config))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sizes := members(t, deletedFixture)
+	for i, b := range tg.Layers {
+		if b.Descriptor.Digest != (v1.Hash{}) || b.Descriptor.MediaType != "" {
+			t.Errorf("layer %d: a classic archive claims no digest or media type, got %v", i, b.Descriptor)
+		}
+		rc, err := b.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, n, err := v1.SHA256(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h != cf.RootFS.DiffIDs[i] || n != b.Descriptor.Size || sizes[cf.RootFS.DiffIDs[i].Hex+".tar"] != n {
+			t.Errorf("layer %d: read %s (%d bytes), want diff_id %s and the member's size", i, h, n, cf.RootFS.DiffIDs[i])
+		}
+	}
+	res := run(t, tg)
+	for _, l := range res.Layers {
+		if l.Digest != l.DiffID || l.MediaType != string(types.DockerUncompressedLayer) {
+			t.Errorf("layer %d: digest %s media type %s, want the diff_id of an uncompressed tar", l.Index, l.Digest, l.MediaType)
+		}
+	}
+}
+
+func TestOpenOtherLayoutsGiveTheSameFindings(t *testing.T) {
+	want := where(run(t, open(t, deletedFixture)))
+	dir := t.TempDir()
+
+	gz := filepath.Join(dir, "image.tar.gz")
+	fixture.Gzip(t, deletedFixture, gz)
+	if diff := cmp.Diff(want, where(run(t, open(t, gz)))); diff != "" {
+		t.Errorf("gzip-compressed archive (-plain +gz):\n%s", diff)
+	}
+
+	// The same image written by go-containerregistry (gzip layer blobs) and
+	// in the Docker 25 layout (blobs/, index.json, LayerSources).
+	img := imageOf(t, open(t, deletedFixture))
+	ggcr := filepath.Join(dir, "ggcr.tar")
+	fixture.DockerArchive(t, ggcr, "example.test/app:1", img)
+	res := run(t, open(t, ggcr))
+	if diff := cmp.Diff(want, where(res)); diff != "" {
+		t.Errorf("gzip layers (-plain +ggcr):\n%s", diff)
+	}
+	if res.Layers[0].MediaType != string(types.DockerLayer) || res.Layers[0].Integrity.Status != scan.Verified {
+		t.Errorf("gzip layer: media type %s integrity %v", res.Layers[0].MediaType, res.Layers[0].Integrity)
+	}
+
+	d25 := filepath.Join(dir, "docker25.tar")
+	fixture.Docker25Archive(t, d25, "example.test/app:1", img)
+	tg := open(t, d25)
+	if tg.Digest == (v1.Hash{}) || tg.Reference != "example.test/app:1" {
+		t.Errorf("Docker 25 archive: digest %v reference %q, want the index.json manifest digest and the tag", tg.Digest, tg.Reference)
+	}
+	if tg.Layers[0].Descriptor.MediaType != types.OCIUncompressedLayer {
+		t.Errorf("Docker 25 layer descriptor %v, want LayerSources' OCI media type", tg.Layers[0].Descriptor)
+	}
+	res = run(t, tg)
+	if diff := cmp.Diff(want, where(res)); diff != "" {
+		t.Errorf("Docker 25 layout (-plain +docker25):\n%s", diff)
+	}
+	if res.Digest != tg.Digest.String() {
+		t.Errorf("result digest %s, want %s", res.Digest, tg.Digest)
+	}
+}
+
+// imageOf rebuilds a v1.Image from a target's layers and config, so that
+// it can be written in other layouts.
+func imageOf(t *testing.T, tg *scan.Target) v1.Image {
+	t.Helper()
+	cf, err := v1.ParseConfigFile(bytes.NewReader(tg.Config))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var layers []fixture.Layer
+	for _, b := range tg.Layers {
+		rc, err := b.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		layers = append(layers, fixture.Layer{Tar: data})
+	}
+	return fixture.WithConfig(t, fixture.Image(t, layers...), func(c *v1.ConfigFile) {
+		c.History, c.Config, c.OS, c.Architecture = cf.History, cf.Config, cf.OS, cf.Architecture
+	})
+}
+
+func TestOpenBadInput(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, data []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	plain, err := os.ReadFile(deletedFixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rewrite := func(name string, edit func([]fixture.Member) []fixture.Member) string {
+		p := filepath.Join(dir, name)
+		fixture.Rewrite(t, deletedFixture, p, edit)
+		return p
+	}
+	setManifest := func(body string) func([]fixture.Member) []fixture.Member {
+		return func(ms []fixture.Member) []fixture.Member {
+			for i := range ms {
+				if ms[i].Header.Name == "manifest.json" {
+					ms[i].Data = []byte(body)
+				}
+			}
+			return ms
+		}
+	}
+	tests := map[string]struct {
+		input string
+		want  string
+	}{
+		"missing file":   {filepath.Join(dir, "nope.tar"), "nope.tar: no such file or directory"},
+		"empty file":     {write("empty.tar", nil), "empty.tar: not a tar archive, or an empty one"},
+		"not a tar":      {write("random.tar", bytes.Repeat([]byte("not a tar "), 200)), "random.tar: not a readable tar archive"},
+		"corrupt gzip":   {write("bad.tar.gz", append([]byte{0x1f, 0x8b, 8, 0}, bytes.Repeat([]byte{0xff}, 64)...)), "bad.tar.gz: "},
+		"truncated":      {write("cut.tar", plain[:len(plain)*3/5]), "cut.tar: the archive breaks after"},
+		"no manifest":    {rewrite("nomanifest.tar", dropMember("manifest.json")), "nomanifest.tar: no manifest.json: not a docker save archive"},
+		"garbage json":   {rewrite("garbage.tar", setManifest("{[not json")), "garbage.tar: manifest.json: invalid character"},
+		"no images":      {rewrite("none.tar", setManifest("[]")), "none.tar: manifest.json lists no images"},
+		"missing blob":   {rewrite("noblob.tar", dropMember(layerName(t, 3))), "noblob.tar: manifest.json image 0: layer 3: " + layerName(t, 3) + ": no such member in the archive"},
+		"missing config": {rewrite("nocfg.tar", dropSuffix(".json", "manifest.json")), "nocfg.tar: manifest.json image 0: config: "},
+		"unsupported":    {"oci:" + dir, "oci:" + dir + ": oci images are not supported yet"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			_, err := source.Open(context.Background(), tc.input)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want it to contain %q", err, tc.want)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("error spans lines: %q", err)
+			}
+		})
+	}
+}
+
+func dropMember(name string) func([]fixture.Member) []fixture.Member {
+	return func(ms []fixture.Member) []fixture.Member {
+		return slices.DeleteFunc(ms, func(m fixture.Member) bool { return m.Header.Name == name })
+	}
+}
+
+func dropSuffix(suffix, keep string) func([]fixture.Member) []fixture.Member {
+	return func(ms []fixture.Member) []fixture.Member {
+		return slices.DeleteFunc(ms, func(m fixture.Member) bool {
+			return strings.HasSuffix(m.Header.Name, suffix) && m.Header.Name != keep && !strings.Contains(m.Header.Name, "/")
+		})
+	}
+}
+
+// layerName returns the member name of layer i of the deleted fixture.
+func layerName(t *testing.T, i int) string {
+	t.Helper()
+	cf, err := v1.ParseConfigFile(bytes.NewReader(open(t, deletedFixture).Config))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cf.RootFS.DiffIDs[i].Hex + ".tar"
+}
+
+func TestTruncatedLayerKeepsTheLayersBeforeIt(t *testing.T) {
+	// manifest.json and the config first, then the layers in order, the
+	// last one cut in half: the archive indexes, layers 0–3 scan, layer 4
+	// fails with an error naming it.
+	p := filepath.Join(t.TempDir(), "cut-layer.tar")
+	last := layerName(t, 4)
+	fixture.Rewrite(t, deletedFixture, p, func(ms []fixture.Member) []fixture.Member {
+		slices.SortStableFunc(ms, func(a, b fixture.Member) int {
+			return rank(a.Header.Name, last) - rank(b.Header.Name, last)
+		})
+		return ms
+	})
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := len(data) - 1024 - 512 // inside the last member's content
+	if err := os.WriteFile(p, data[:cut], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tg := open(t, p)
+	res, err := scan.Run(context.Background(), tg, detector(t))
+	if err == nil || !strings.Contains(err.Error(), "cut-layer.tar: layer 4") {
+		t.Fatalf("err = %v, want one naming layer 4", err)
+	}
+	if len(res.Findings) == 0 || res.Findings[0].Location.Path != "private-app/.npmrc" {
+		t.Errorf("findings %v, want layer 3's .npmrc kept", where(res))
+	}
+}
+
+// rank puts manifest.json and configs first and the named member last.
+func rank(name, last string) int {
+	switch {
+	case name == "manifest.json" || strings.HasSuffix(name, ".json") && !strings.Contains(name, "/"):
+		return 0
+	case name == last:
+		return 2
+	}
+	return 1
+}
