@@ -322,3 +322,27 @@ func rank(name, last string) int {
 	}
 	return 1
 }
+
+func TestOpenArchiveWithSeveralImages(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "two.tar")
+	a := imageOf(t, open(t, deletedFixture))
+	b := imageOf(t, open(t, "../fixtures/clean/image.tar"))
+	fixture.MultiDockerArchive(t, p, map[string]v1.Image{"example.test/leaky:1": a, "example.test/clean:1": b})
+	targets, err := source.Open(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var refs []string
+	leaks := map[string]int{}
+	for _, tg := range targets {
+		refs = append(refs, tg.Reference)
+		leaks[tg.Reference] = len(run(t, tg).Findings)
+	}
+	slices.Sort(refs)
+	if diff := cmp.Diff([]string{"example.test/clean:1", "example.test/leaky:1"}, refs); diff != "" {
+		t.Errorf("references (-want +got):\n%s", diff)
+	}
+	if leaks["example.test/leaky:1"] != 3 || leaks["example.test/clean:1"] != 0 {
+		t.Errorf("findings per image = %v", leaks)
+	}
+}

@@ -67,9 +67,17 @@ func runScan(ctx context.Context, f scanFlags, images []string, stdout, stderr i
 	var results []*scan.Result
 	failed := false
 	for _, in := range images {
+		if ctx.Err() != nil {
+			results = append(results, &scan.Result{Input: in, Errors: []string{in + ": not scanned: interrupted"}})
+			continue
+		}
 		rs, ok := scanInput(ctx, in, det, opts, bars, stderr)
 		results = append(results, rs...)
 		failed = failed || !ok
+	}
+	if ctx.Err() != nil {
+		fmt.Fprintln(stderr, "imagescan: interrupted; the report covers only what was read before")
+		failed = true
 	}
 	if err := writeReport(rep, f.output, stdout, &report.Report{Tool: tool(det), Images: results}); err != nil {
 		fmt.Fprintf(stderr, "imagescan: %v\n", err)
@@ -104,8 +112,10 @@ func scanInput(ctx context.Context, in string, det *secrets.Detector, opts []sca
 		res, err := bars.run(ctx, t, det, opts)
 		if err != nil {
 			ok = false
-			for _, line := range strings.Split(err.Error(), "\n") {
-				fmt.Fprintf(stderr, "imagescan: %s\n", line)
+			if ctx.Err() == nil { // an interruption is reported once, by the caller
+				for _, line := range strings.Split(err.Error(), "\n") {
+					fmt.Fprintf(stderr, "imagescan: %s\n", line)
+				}
 			}
 		}
 		if res != nil {

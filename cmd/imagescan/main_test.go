@@ -1,0 +1,175 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const (
+	deleted = "../../fixtures/npm-deleted/image.tar"
+	clean   = "../../fixtures/clean/image.tar"
+	// the fake token planted in the npm-deleted fixture
+	deletedToken = "npm_4zWH8xMS9BMoXOJrLo8F2nXMzqQdgCWwDllJ"
+)
+
+type outcome struct {
+	code           int
+	stdout, stderr string
+}
+
+func imagescan(t *testing.T, args ...string) outcome {
+	t.Helper()
+	return imagescanCtx(t, context.Background(), args...)
+}
+
+func imagescanCtx(t *testing.T, ctx context.Context, args ...string) outcome {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(ctx, args, &stdout, &stderr)
+	return outcome{code, stdout.String(), stderr.String()}
+}
+
+func TestScanExitCodes(t *testing.T) {
+	tests := map[string]struct {
+		args []string
+		code int
+	}{
+		"leaks":                        {[]string{"scan", deleted}, 1},
+		"clean":                        {[]string{"scan", clean}, 0},
+		"custom exit code":             {[]string{"scan", "--exit-code", "3", deleted}, 3},
+		"exit code 0 never fails":      {[]string{"scan", "--exit-code", "0", deleted}, 0},
+		"custom exit code, clean":      {[]string{"scan", "--exit-code", "3", clean}, 0},
+		"one input fails":              {[]string{"scan", clean, "missing.tar"}, 2},
+		"an error beats findings":      {[]string{"scan", deleted, "missing.tar"}, 2},
+		"no image":                     {[]string{"scan"}, 2},
+		"unknown flag":                 {[]string{"scan", "--nope", clean}, 2},
+		"unknown format":               {[]string{"scan", "-f", "xml", clean}, 2},
+		"bad jobs":                     {[]string{"scan", "-j", "-1", clean}, 2},
+		"unknown command":              {[]string{"frobnicate"}, 2},
+		"several images, one leaking":  {[]string{"scan", clean, deleted}, 1},
+		"docker-archive: prefix works": {[]string{"scan", "docker-archive:" + deleted}, 1},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := imagescan(t, tc.args...); got.code != tc.code {
+				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", got.code, tc.code, got.stdout, got.stderr)
+			}
+		})
+	}
+}
+
+func TestScanTextReport(t *testing.T) {
+	got := imagescan(t, "scan", deleted)
+	for _, want := range []string{
+		"name      localhost/fixtures/npm-deleted:latest",
+		"private-app/.npmrc:1 · deleted by layer 4 (RUN rm -f .npmrc), still in the image",
+		"history 5 · RUN echo",
+		"build arg NPM_TOKEN",
+		"summary: 1 secret at 3 locations",
+	} {
+		if !strings.Contains(got.stdout, want) {
+			t.Errorf("report lacks %q:\n%s", want, got.stdout)
+		}
+	}
+	if strings.Contains(got.stdout, deletedToken) {
+		t.Error("the report prints the raw secret without --show-secrets")
+	}
+	if got.stderr != "" {
+		t.Errorf("stderr = %q, want nothing (no progress bar off a terminal)", got.stderr)
+	}
+}
+
+func TestScanShowSecrets(t *testing.T) {
+	for _, format := range []string{"text", "json"} {
+		if got := imagescan(t, "scan", "-f", format, "--show-secrets", deleted); !strings.Contains(got.stdout, deletedToken) {
+			t.Errorf("%s with --show-secrets lacks the raw secret", format)
+		}
+		if got := imagescan(t, "scan", "-f", format, deleted); strings.Contains(got.stdout, deletedToken) {
+			t.Errorf("%s without --show-secrets prints the raw secret", format)
+		}
+	}
+}
+
+func TestScanJSONToAFile(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "report.json")
+	got := imagescan(t, "scan", "-f", "json", "-o", out, deleted, clean)
+	if got.code != 1 || got.stdout != "" {
+		t.Fatalf("exit %d stdout %q, want 1 and nothing on stdout", got.code, got.stdout)
+	}
+	info, err := os.Stat(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Mode().Perm() != 0o600 {
+		t.Errorf("report mode %v, want 0600", info.Mode().Perm())
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Tool struct {
+			Name, Version string
+			Rules         int
+		} `json:"tool"`
+		Images []struct {
+			Input    string            `json:"input"`
+			Findings []json.RawMessage `json:"findings"`
+		} `json:"images"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Images) != 2 || len(doc.Images[0].Findings) != 3 || len(doc.Images[1].Findings) != 0 || doc.Tool.Rules < 100 {
+		t.Errorf("report = %s", data)
+	}
+}
+
+func TestScanBadInputIsOneLineAndStillReported(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "missing.tar")
+	got := imagescan(t, "scan", "-f", "json", deleted, missing)
+	if got.code != 2 {
+		t.Fatalf("exit %d, want 2", got.code)
+	}
+	lines := strings.Split(strings.TrimSpace(got.stderr), "\n")
+	if len(lines) != 1 || !strings.Contains(lines[0], missing+": no such file or directory") {
+		t.Errorf("stderr = %q, want one line naming the input", got.stderr)
+	}
+	var doc struct {
+		Images []struct {
+			Input    string            `json:"input"`
+			Findings []json.RawMessage `json:"findings"`
+			Errors   []string          `json:"errors"`
+		} `json:"images"`
+	}
+	if err := json.Unmarshal([]byte(got.stdout), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Images) != 2 || len(doc.Images[0].Findings) != 3 || doc.Images[1].Input != missing || len(doc.Images[1].Errors) != 1 {
+		t.Errorf("report = %s, want the scanned image and the failed input", got.stdout)
+	}
+}
+
+func TestScanCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	got := imagescanCtx(t, ctx, "scan", deleted)
+	if got.code != 2 || got.stderr != "imagescan: interrupted; the report covers only what was read before\n" {
+		t.Errorf("exit %d stderr %q, want 2 and one line saying so", got.code, got.stderr)
+	}
+	if !strings.Contains(got.stdout, "the scan is incomplete") {
+		t.Errorf("a cancelled scan's report does not say it is incomplete:\n%s", got.stdout)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	got := imagescan(t, "version")
+	if got.code != 0 || !strings.HasPrefix(got.stdout, "imagescan ") || !strings.Contains(got.stdout, "gitleaks v8.") || !strings.Contains(got.stdout, " rules)") {
+		t.Errorf("version: exit %d output %q", got.code, got.stdout)
+	}
+}

@@ -1,0 +1,38 @@
+package main
+
+import (
+	"bufio"
+	"os"
+	"strings"
+	"testing"
+)
+
+// TestREADMEFirstCommand runs the README's first command, the one a new
+// user runs to scan a bundled fixture, and checks that it does what the
+// README says: report the leak with its layer, step, path and deletion,
+// and exit 1.
+func TestREADMEFirstCommand(t *testing.T) {
+	f, err := os.Open("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var first string
+	for sc := bufio.NewScanner(f); sc.Scan(); {
+		if strings.HasPrefix(sc.Text(), "go run ") {
+			first = sc.Text()
+			break
+		}
+	}
+	const prog = "go run -tags gore2regex ./cmd/imagescan "
+	args, ok := strings.CutPrefix(first, prog)
+	if !ok {
+		t.Fatalf("the README's first command is %q, want it to start with %q", first, prog)
+	}
+	t.Chdir("../..")
+	got := imagescan(t, strings.Fields(args)...)
+	if got.code != 1 || !strings.Contains(got.stdout, "layer 3 · RUN echo") ||
+		!strings.Contains(got.stdout, "private-app/.npmrc:1 · deleted by layer 4 (RUN rm -f .npmrc)") {
+		t.Errorf("exit %d, report:\n%s", got.code, got.stdout)
+	}
+}
