@@ -54,6 +54,13 @@ func For(format string, o Options) (Reporter, error) {
 	return nil, fmt.Errorf("unknown format %q (want one of %s)", format, strings.Join(Formats, ", "))
 }
 
+// Errors returns res.Errors as the reports print them: with the image's
+// secrets redacted unless o.ShowSecrets. Callers that print errors
+// elsewhere (on stderr) use it to keep the same promise.
+func Errors(res *scan.Result, o Options) []string {
+	return newRedactor(res, o.ShowSecrets).texts(res.Errors)
+}
+
 // redactor hides an image's secrets inside texts taken from the image.
 type redactor struct {
 	r    *strings.Replacer

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/imagescan/imagescan/internal/fixture"
 )
 
 const (
@@ -171,5 +173,41 @@ func TestVersion(t *testing.T) {
 	got := imagescan(t, "version")
 	if got.code != 0 || !strings.HasPrefix(got.stdout, "imagescan ") || !strings.Contains(got.stdout, "gitleaks v8.") || !strings.Contains(got.stdout, " rules)") {
 		t.Errorf("version: exit %d output %q", got.code, got.stdout)
+	}
+}
+
+// TestScanErrorsAreRedactedOnStderr breaks a layer inside a file whose name
+// holds a token that the history also leaks: the error line naming that
+// file must not print the token.
+func TestScanErrorsAreRedactedOnStderr(t *testing.T) {
+	token := "npm_" + strings.Repeat("Ab3dE9", 6)
+	img := fixture.Image(t,
+		fixture.Layer{Tar: fixture.Tar(t, fixture.File("app/"+token+".log", strings.Repeat("log line\n", 20000))),
+			CreatedBy: "|1 NPM_TOKEN=" + token + " /bin/sh -c make"},
+	)
+	dir := t.TempDir()
+	whole := filepath.Join(dir, "whole.tar")
+	fixture.DockerArchive(t, whole, "example.test/app:1", img)
+	cut := filepath.Join(dir, "cut.tar")
+	fixture.Rewrite(t, whole, cut, func(ms []fixture.Member) []fixture.Member {
+		for i, m := range ms {
+			if strings.HasSuffix(m.Header.Name, ".tar.gz") {
+				ms[i].Data = m.Data[:len(m.Data)/2] // a gzip stream cut inside the file
+			}
+		}
+		return ms
+	})
+	for _, show := range []bool{false, true} {
+		args := []string{"scan", cut}
+		if show {
+			args = append(args, "--show-secrets")
+		}
+		got := imagescan(t, args...)
+		if got.code != 2 || !strings.Contains(got.stderr, "layer 0") || !strings.Contains(got.stderr, ".log: unexpected EOF") {
+			t.Fatalf("exit %d stderr %q, want 2 and the broken file named", got.code, got.stderr)
+		}
+		if strings.Contains(got.stderr, token) != show || strings.Contains(got.stdout, token) != show {
+			t.Errorf("show-secrets %v: the token appears on stderr %v, stdout %v", show, strings.Contains(got.stderr, token), strings.Contains(got.stdout, token))
+		}
 	}
 }

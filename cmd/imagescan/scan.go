@@ -51,7 +51,8 @@ docker-archive:PATH.`,
 }
 
 func runScan(ctx context.Context, f scanFlags, images []string, stdout, stderr io.Writer) error {
-	rep, err := report.For(f.format, report.Options{ShowSecrets: f.showSecrets})
+	ropts := report.Options{ShowSecrets: f.showSecrets}
+	rep, err := report.For(f.format, ropts)
 	if err != nil {
 		return err
 	}
@@ -71,7 +72,7 @@ func runScan(ctx context.Context, f scanFlags, images []string, stdout, stderr i
 			results = append(results, &scan.Result{Input: in, Errors: []string{in + ": not scanned: interrupted"}})
 			continue
 		}
-		rs, ok := scanInput(ctx, in, det, opts, bars, stderr)
+		rs, ok := scanInput(ctx, in, det, opts, ropts, bars, stderr)
 		results = append(results, rs...)
 		failed = failed || !ok
 	}
@@ -100,7 +101,7 @@ func scanOptions(f scanFlags) ([]scan.Option, error) {
 // scanInput scans every image that one input names. Each error is printed
 // on one line as it happens and kept in the results, so that the report
 // says what was not scanned. ok is false when anything failed.
-func scanInput(ctx context.Context, in string, det *secrets.Detector, opts []scan.Option, bars *progress, stderr io.Writer) ([]*scan.Result, bool) {
+func scanInput(ctx context.Context, in string, det *secrets.Detector, opts []scan.Option, ropts report.Options, bars *progress, stderr io.Writer) ([]*scan.Result, bool) {
 	targets, err := source.Open(ctx, in)
 	if err != nil {
 		fmt.Fprintf(stderr, "imagescan: %v\n", err)
@@ -113,9 +114,7 @@ func scanInput(ctx context.Context, in string, det *secrets.Detector, opts []sca
 		if err != nil {
 			ok = false
 			if ctx.Err() == nil { // an interruption is reported once, by the caller
-				for _, line := range strings.Split(err.Error(), "\n") {
-					fmt.Fprintf(stderr, "imagescan: %s\n", line)
-				}
+				printErrors(stderr, res, err, ropts)
 			}
 		}
 		if res != nil {
@@ -123,6 +122,18 @@ func scanInput(ctx context.Context, in string, det *secrets.Detector, opts []sca
 		}
 	}
 	return results, ok
+}
+
+// printErrors prints a scan's errors, one per line, redacted like the
+// report.
+func printErrors(stderr io.Writer, res *scan.Result, err error, ropts report.Options) {
+	lines := strings.Split(err.Error(), "\n")
+	if res != nil {
+		lines = report.Errors(res, ropts)
+	}
+	for _, line := range lines {
+		fmt.Fprintf(stderr, "imagescan: %s\n", line)
+	}
 }
 
 func tool(det *secrets.Detector) report.Tool {

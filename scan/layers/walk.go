@@ -133,8 +133,7 @@ func (w *walker) entry(ord int, hdr *tar.Header, tr *tar.Reader) error {
 		return w.file(ord, p, tr)
 	case tar.TypeSymlink, tar.TypeLink:
 		w.res.Coverage.Links++
-		w.pathOnly(ord, p, "")
-		w.pathOnly(ord, cleanPath(hdr.Linkname), "")
+		w.link(ord, p, hdr.Linkname)
 	case tar.TypeDir, tar.TypeChar, tar.TypeBlock, tar.TypeFifo:
 	default:
 		w.res.Coverage.Skip(finding.SkipUnknownType)
@@ -142,11 +141,15 @@ func (w *walker) entry(ord int, hdr *tar.Header, tr *tar.Reader) error {
 	return nil
 }
 
-// pathOnly runs the path rules on p, for files whose content is not scanned.
-func (w *walker) pathOnly(ord int, p, sum string) int {
-	ms := finding.Best(w.det.DetectFile(w.ctx, finding.File{Path: p}), nil)
-	w.add(ord, p, sum, ms)
-	return len(ms)
+// link runs the path rules on a link's name and on its target, and records
+// what they find at the link: the target is never followed, and may not
+// exist in this layer at all.
+func (w *walker) link(ord int, p, target string) {
+	ms := w.det.DetectFile(w.ctx, finding.File{Path: p})
+	if t := cleanPath(target); t != "" && t != p {
+		ms = append(ms, w.det.DetectFile(w.ctx, finding.File{Path: t})...)
+	}
+	w.add(ord, p, "", finding.Best(ms, w.suppressed()))
 }
 
 // file scans one regular file's content.

@@ -98,6 +98,7 @@ func TestWalkFindsSecretsAndCountsWhatItSkips(t *testing.T) {
 		fixture.File("app/bin/tool", "\x7fELF\x00\x00 SECRET=in-a-binary"),
 		fixture.File("app/client.p12", "\x30\x82\x00binary"),
 		fixture.Symlink("app/link", "../../etc/shadow"),
+		fixture.Symlink("app/cert", "/run/secrets/client.p12"),
 		fixture.Hardlink("app/env-copy", "app/.env"),
 		fixture.Whiteout("app", "old.txt"),
 		fixture.Opaque("cache"),
@@ -107,6 +108,7 @@ func TestWalkFindsSecretsAndCountsWhatItSkips(t *testing.T) {
 	want := []found{
 		{"app/.env", "s3cr3t-value-one", 2, 12, finding.Visible, -1, sha(env)},
 		{"app/client.p12", "", 0, 0, finding.Visible, -1, sha("\x30\x82\x00binary")},
+		{"app/cert", "", 0, 0, finding.Visible, -1, ""},
 		{"app/node_modules/x/index.js", "in-node-modules", 1, 10, finding.Visible, -1, sha("x SECRET=in-node-modules\n")},
 	}
 	if diff := cmp.Diff(want, founds(res)); diff != "" {
@@ -118,7 +120,7 @@ func TestWalkFindsSecretsAndCountsWhatItSkips(t *testing.T) {
 		}
 	}
 	wantCov := finding.Coverage{
-		Files: 2, Bytes: int64(len(env) + len("x SECRET=in-node-modules\n")), Links: 2, Removed: 2,
+		Files: 2, Bytes: int64(len(env) + len("x SECRET=in-node-modules\n")), Links: 3, Removed: 2,
 		Skipped:    map[string]int64{finding.SkipAllowlisted: 1, finding.SkipBinary: 2},
 		Suppressed: map[string]int64{},
 	}
