@@ -8,36 +8,25 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/imagescan/imagescan/internal/fixture"
 	"github.com/imagescan/imagescan/report"
 	"github.com/imagescan/imagescan/scan"
-	"github.com/imagescan/imagescan/scan/secrets"
 	"github.com/imagescan/imagescan/source"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
-var (
-	detOnce sync.Once
-	det     *secrets.Detector
-	detErr  error
-)
-
 func scanFixture(t *testing.T, archive string) *scan.Result {
 	t.Helper()
-	detOnce.Do(func() { det, detErr = secrets.New() })
-	if detErr != nil {
-		t.Fatal(detErr)
-	}
 	targets, err := source.Open(context.Background(), archive)
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := scan.Run(context.Background(), targets[0], det)
+	res, err := scan.Run(context.Background(), targets[0], fixture.Detector(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -16,23 +15,7 @@ import (
 	"github.com/imagescan/imagescan/finding"
 	"github.com/imagescan/imagescan/internal/fixture"
 	"github.com/imagescan/imagescan/scan"
-	"github.com/imagescan/imagescan/scan/secrets"
 )
-
-var (
-	detOnce sync.Once
-	det     *secrets.Detector
-	detErr  error
-)
-
-func detector(t *testing.T) *secrets.Detector {
-	t.Helper()
-	detOnce.Do(func() { det, detErr = secrets.New() })
-	if detErr != nil {
-		t.Fatal(detErr)
-	}
-	return det
-}
 
 // npmToken returns a fake npm token, random but repeatable.
 func npmToken(seed uint64) string {
@@ -88,7 +71,7 @@ func summarize(res *scan.Result) []got {
 func TestRunResolvesStatusAndSteps(t *testing.T) {
 	deleted, overwritten, kept := npmToken(1), npmToken(2), npmToken(3)
 	img := leakyImage(t, deleted, overwritten, kept)
-	res, err := scan.Run(context.Background(), fixture.Target(t, "leaky", img), detector(t))
+	res, err := scan.Run(context.Background(), fixture.Target(t, "leaky", img), fixture.Detector(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,18 +103,18 @@ func TestRunResolvesStatusAndSteps(t *testing.T) {
 
 func TestRunIsTheSameWhateverTheJobs(t *testing.T) {
 	img := leakyImage(t, npmToken(4), npmToken(5), npmToken(6))
-	one, err := scan.Run(context.Background(), fixture.Target(t, "leaky", img), detector(t), scan.WithJobs(1))
+	one, err := scan.Run(context.Background(), fixture.Target(t, "leaky", img), fixture.Detector(t), scan.WithJobs(1))
 	if err != nil {
 		t.Fatal(err)
 	}
-	many, err := scan.Run(context.Background(), fixture.Target(t, "leaky", img), detector(t), scan.WithJobs(4))
+	many, err := scan.Run(context.Background(), fixture.Target(t, "leaky", img), fixture.Detector(t), scan.WithJobs(4))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff(one, many, cmp.Comparer(func(a, b finding.Secret) bool { return a.Raw() == b.Raw() })); diff != "" {
 		t.Errorf("jobs 1 vs 4 (-1 +4):\n%s", diff)
 	}
-	if _, err := scan.Run(context.Background(), fixture.Target(t, "leaky", img), detector(t), scan.WithJobs(0)); err == nil {
+	if _, err := scan.Run(context.Background(), fixture.Target(t, "leaky", img), fixture.Detector(t), scan.WithJobs(0)); err == nil {
 		t.Error("jobs 0 accepted")
 	}
 }
@@ -139,7 +122,7 @@ func TestRunIsTheSameWhateverTheJobs(t *testing.T) {
 func TestRunReportsProgressUpToTheTotal(t *testing.T) {
 	tg := fixture.Target(t, "leaky", leakyImage(t, npmToken(7), npmToken(8), npmToken(9)))
 	ch := make(chan scan.Progress, 1024)
-	if _, err := scan.Run(context.Background(), tg, detector(t), scan.WithProgress(ch)); err != nil {
+	if _, err := scan.Run(context.Background(), tg, fixture.Detector(t), scan.WithProgress(ch)); err != nil {
 		t.Fatal(err)
 	}
 	close(ch)
@@ -186,7 +169,7 @@ func TestRunFlagsTamperedDigestsAndStillScans(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			tg := fixture.Target(t, "tampered.tar", img)
 			tc.tamper(tg)
-			res, err := scan.Run(context.Background(), tg, detector(t))
+			res, err := scan.Run(context.Background(), tg, fixture.Detector(t))
 			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), "tampered.tar: ") {
 				t.Fatalf("err = %v, want one naming the input with %q", err, tc.want)
 			}
@@ -221,7 +204,7 @@ func TestRunKeepsWhatItReadWhenALayerBreaks(t *testing.T) {
 		data, _ := io.ReadAll(rc)
 		return io.NopCloser(bytes.NewReader(data[:len(data)/2])), nil
 	}
-	res, err := scan.Run(context.Background(), tg, detector(t))
+	res, err := scan.Run(context.Background(), tg, fixture.Detector(t))
 	if err == nil || !strings.Contains(err.Error(), "broken.tar: layer 3 (sha256:") {
 		t.Fatalf("err = %v, want one naming the input and layer 3", err)
 	}
@@ -237,7 +220,7 @@ func TestRunReportsUnusableConfigAndStillScansLayers(t *testing.T) {
 	tok := npmToken(16)
 	tg := fixture.Target(t, "garbage.tar", leakyImage(t, tok, npmToken(17), npmToken(18)))
 	tg.Config, tg.ConfigDigest = []byte("{garbage"), v1.Hash{}
-	res, err := scan.Run(context.Background(), tg, detector(t))
+	res, err := scan.Run(context.Background(), tg, fixture.Detector(t))
 	if err == nil || !strings.Contains(err.Error(), "garbage.tar: config sha256:") {
 		t.Fatalf("err = %v, want one naming the config", err)
 	}
@@ -250,7 +233,7 @@ func TestRunWarnsWhenHistoryDoesNotMatchLayers(t *testing.T) {
 	img := fixture.WithConfig(t, leakyImage(t, npmToken(19), npmToken(20), npmToken(21)), func(cf *v1.ConfigFile) {
 		cf.History = cf.History[:len(cf.History)-1]
 	})
-	res, err := scan.Run(context.Background(), fixture.Target(t, "short-history", img), detector(t))
+	res, err := scan.Run(context.Background(), fixture.Target(t, "short-history", img), fixture.Detector(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,7 +250,7 @@ func TestRunWarnsWhenHistoryDoesNotMatchLayers(t *testing.T) {
 func TestRunStopsWhenCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := scan.Run(ctx, fixture.Target(t, "x", leakyImage(t, npmToken(22), npmToken(23), npmToken(24))), detector(t))
+	_, err := scan.Run(ctx, fixture.Target(t, "x", leakyImage(t, npmToken(22), npmToken(23), npmToken(24))), fixture.Detector(t))
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("err = %v, want context.Canceled", err)
 	}

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -20,26 +19,10 @@ import (
 
 	"github.com/imagescan/imagescan/internal/fixture"
 	"github.com/imagescan/imagescan/scan"
-	"github.com/imagescan/imagescan/scan/secrets"
 	"github.com/imagescan/imagescan/source"
 )
 
 const deletedFixture = "../fixtures/npm-deleted/image.tar"
-
-var (
-	detOnce sync.Once
-	det     *secrets.Detector
-	detErr  error
-)
-
-func detector(t *testing.T) *secrets.Detector {
-	t.Helper()
-	detOnce.Do(func() { det, detErr = secrets.New() })
-	if detErr != nil {
-		t.Fatal(detErr)
-	}
-	return det
-}
 
 func open(t *testing.T, input string) *scan.Target {
 	t.Helper()
@@ -55,7 +38,7 @@ func open(t *testing.T, input string) *scan.Target {
 
 func run(t *testing.T, tg *scan.Target) *scan.Result {
 	t.Helper()
-	res, err := scan.Run(context.Background(), tg, detector(t))
+	res, err := scan.Run(context.Background(), tg, fixture.Detector(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -303,7 +286,7 @@ func TestTruncatedLayerKeepsTheLayersBeforeIt(t *testing.T) {
 		t.Fatal(err)
 	}
 	tg := open(t, p)
-	res, err := scan.Run(context.Background(), tg, detector(t))
+	res, err := scan.Run(context.Background(), tg, fixture.Detector(t))
 	if err == nil || !strings.Contains(err.Error(), "cut-layer.tar: layer 4") {
 		t.Fatalf("err = %v, want one naming layer 4", err)
 	}
