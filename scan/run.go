@@ -81,6 +81,7 @@ func (r *run) readConfig() {
 	cfg, err := history.ParseConfig(r.t.Config)
 	if err != nil {
 		r.fail("config %s: %w", got, err)
+		r.res.Findings = history.ScanRaw(r.ctx, r.t.Config, r.det)
 		return
 	}
 	r.cfg, r.diffIDs = cfg, cfg.RootFS.DiffIDs

@@ -219,13 +219,18 @@ func TestRunKeepsWhatItReadWhenALayerBreaks(t *testing.T) {
 func TestRunReportsUnusableConfigAndStillScansLayers(t *testing.T) {
 	tok := npmToken(16)
 	tg := fixture.Target(t, "garbage.tar", leakyImage(t, tok, npmToken(17), npmToken(18)))
-	tg.Config, tg.ConfigDigest = []byte("{garbage"), v1.Hash{}
+	inConfig := npmToken(25)
+	tg.Config, tg.ConfigDigest = []byte("{garbage\n\"env\": \"NPM_TOKEN="+inConfig+"\""), v1.Hash{}
 	res, err := scan.Run(context.Background(), tg, fixture.Detector(t))
 	if err == nil || !strings.Contains(err.Error(), "garbage.tar: config sha256:") {
 		t.Fatalf("err = %v, want one naming the config", err)
 	}
 	if !hasSecret(res, tok) {
 		t.Error("layers were not scanned")
+	}
+	last := res.Findings[len(res.Findings)-1]
+	if last.Secret.Raw() != inConfig || last.Location.Field != "config (unparsed)" || last.Location.Line != 2 {
+		t.Errorf("the unparsed config's secret: got %+v", last.Location)
 	}
 }
 

@@ -57,6 +57,24 @@ func Scan(ctx context.Context, cfg *Config, layers int, det finding.Detector) *R
 	return res
 }
 
+// ScanRaw looks for secrets in a config that does not parse, as plain text,
+// so that a corrupt or hostile config is still searched. Its findings are
+// config findings on the field "config (unparsed)", with the line in it.
+func ScanRaw(ctx context.Context, raw []byte, det finding.Detector) []finding.Finding {
+	var out []finding.Finding
+	for _, m := range finding.Best(det.DetectFile(ctx, finding.File{Content: raw}), nil) {
+		out = append(out, finding.Finding{
+			RuleID: m.RuleID, Description: m.Description, Secret: m.Secret,
+			Location: finding.Location{
+				Kind: finding.KindConfig, LayerIndex: -1, HistoryIndex: -1,
+				Field: "config (unparsed)", Line: m.Line, Column: m.Column,
+				Status: finding.Visible, RemovedByLayer: -1,
+			},
+		})
+	}
+	return out
+}
+
 type scanner struct {
 	ctx context.Context
 	det finding.Detector
