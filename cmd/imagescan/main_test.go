@@ -211,3 +211,29 @@ func TestScanErrorsAreRedactedOnStderr(t *testing.T) {
 		}
 	}
 }
+
+// TestFixtureExitCodes runs every fixture through the command line and
+// checks the exit code its answer key states: the leaking images fail a
+// CI gate, the clean ones pass it.
+func TestFixtureExitCodes(t *testing.T) {
+	keys, err := filepath.Glob("../../fixtures/*/*.expected.json")
+	if err != nil || len(keys) < 6 {
+		t.Fatalf("answer keys: %v, %v", keys, err)
+	}
+	for _, k := range keys {
+		data, err := os.ReadFile(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var key struct {
+			ExitCode int `json:"exit_code"`
+		}
+		if err := json.Unmarshal(data, &key); err != nil {
+			t.Fatal(err)
+		}
+		archive := strings.TrimSuffix(k, ".expected.json") + ".tar"
+		if got := imagescan(t, "scan", archive); got.code != key.ExitCode {
+			t.Errorf("%s: exit %d, want %d\n%s%s", archive, got.code, key.ExitCode, got.stdout, got.stderr)
+		}
+	}
+}
