@@ -48,7 +48,7 @@ type run struct {
 }
 
 func newResult(t *Target) *Result {
-	res := &Result{Input: t.Input, Reference: t.Reference, Layers: make([]Layer, len(t.Layers))}
+	res := &Result{Input: t.Input, Reference: t.Reference, Layers: make([]Layer, len(t.Layers)), Warnings: slices.Clone(t.Warnings)}
 	if t.Digest != (v1.Hash{}) {
 		res.Digest = t.Digest.String()
 	}

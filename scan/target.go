@@ -26,6 +26,11 @@ type Target struct {
 
 	// Layers are the image's layer blobs, oldest first.
 	Layers []Blob
+
+	// Warnings are what the source passed over on the way to this image,
+	// e.g. the attestation manifests of an index. Run copies them into the
+	// Result.
+	Warnings []string
 }
 
 // Blob is one layer blob as the source stores it.

@@ -3,7 +3,6 @@ package source
 import (
 	"archive/tar"
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -24,6 +23,10 @@ type member struct {
 	size     int64
 	typeflag byte
 	linkname string
+	// offset is where the member's content starts in an uncompressed
+	// archive file, so it can be read in place; -1 when it must be found by
+	// reading the archive from the start (a gzip-compressed archive).
+	offset int64
 }
 
 // archive is a tar file on disk, possibly gzip-compressed, indexed by member
@@ -37,7 +40,9 @@ type archive struct {
 	broken error
 }
 
-// openArchive indexes the tar at p in one pass over its headers.
+// openArchive indexes the tar at p in one pass over its headers. An
+// uncompressed archive is indexed by seeking over member contents, and its
+// members are later read in place.
 func openArchive(p string) (*archive, error) {
 	a := &archive{path: p, members: map[string]member{}}
 	f, err := os.Open(p)
@@ -49,18 +54,18 @@ func openArchive(p string) (*archive, error) {
 		return nil, err
 	}
 	defer f.Close()
-	br := bufio.NewReader(f)
-	head, _ := br.Peek(2)
-	a.gzipped = bytes.Equal(head, []byte{0x1f, 0x8b})
-	r, closeFn, err := a.decompress(br)
+	var head [2]byte
+	n, _ := f.ReadAt(head[:], 0)
+	a.gzipped = n == 2 && head == [2]byte{0x1f, 0x8b}
+	if !a.gzipped {
+		return a, a.index(tar.NewReader(f), f)
+	}
+	r, closeFn, err := a.decompress(bufio.NewReader(f))
 	if err != nil {
 		return nil, err
 	}
 	defer closeFn()
-	if err := a.index(tar.NewReader(r)); err != nil {
-		return nil, err
-	}
-	return a, nil
+	return a, a.index(tar.NewReader(r), nil)
 }
 
 func (a *archive) decompress(r io.Reader) (io.Reader, func(), error) {
@@ -74,9 +79,11 @@ func (a *archive) decompress(r io.Reader) (io.Reader, func(), error) {
 	return zr, func() { zr.Close() }, nil
 }
 
-// index records every member's header. A stream that breaks after the
-// first member leaves a usable index of what came before, and a.broken.
-func (a *archive) index(tr *tar.Reader) error {
+// index records every member's header and, when f is the uncompressed
+// archive file tr reads, where each member's content starts. A stream that
+// breaks after the first member leaves a usable index of what came before,
+// and a.broken.
+func (a *archive) index(tr *tar.Reader, f *os.File) error {
 	for {
 		hdr, err := tr.Next()
 		if errors.Is(err, io.EOF) {
@@ -89,12 +96,30 @@ func (a *archive) index(tr *tar.Reader) error {
 			a.broken = fmt.Errorf("the archive breaks after %d members: %w", len(a.members), err)
 			break
 		}
-		a.members[memberName(hdr.Name)] = member{size: hdr.Size, typeflag: hdr.Typeflag, linkname: hdr.Linkname}
+		a.members[memberName(hdr.Name)] = member{size: hdr.Size, typeflag: hdr.Typeflag, linkname: hdr.Linkname, offset: offset(f, hdr)}
 	}
 	if len(a.members) == 0 {
 		return errors.New("not a tar archive, or an empty one")
 	}
 	return nil
+}
+
+// offset returns where the content of the member hdr starts in f, which a
+// tar reader has just read hdr from, or -1 when it cannot be read in place.
+func offset(f *os.File, hdr *tar.Header) int64 {
+	if f == nil || hdr.Typeflag != tar.TypeReg {
+		return -1
+	}
+	for k := range hdr.PAXRecords {
+		if strings.HasPrefix(k, "GNU.sparse.") {
+			return -1 // stored with holes: only the tar reader can expand it
+		}
+	}
+	off, err := f.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return -1
+	}
+	return off
 }
 
 func memberName(name string) string {
@@ -142,11 +167,19 @@ func (a *archive) openTar() (io.ReadCloser, error) {
 	return &memberReader{Reader: r, close: func() { closeFn(); f.Close() }}, nil
 }
 
-// open streams the regular member name (after following links).
+// open streams the regular member name (after following links): in place
+// in an uncompressed archive, else by reading the archive up to it.
 func (a *archive) open(name string) (io.ReadCloser, error) {
-	target, _, err := a.resolve(name)
+	target, m, err := a.resolve(name)
 	if err != nil {
 		return nil, err
+	}
+	if m.offset >= 0 {
+		f, err := os.Open(a.path)
+		if err != nil {
+			return nil, err
+		}
+		return &memberReader{Reader: io.NewSectionReader(f, m.offset, m.size), close: func() { f.Close() }}, nil
 	}
 	rc, err := a.openTar()
 	if err != nil {

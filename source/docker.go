@@ -7,18 +7,17 @@ import (
 	"path"
 	"strings"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/imagescan/imagescan/scan"
 )
 
-// dockerArchive reads the images of a docker save archive at p.
-func dockerArchive(input, p string) ([]*scan.Target, error) {
-	a, err := openArchive(p)
-	if err != nil {
-		return nil, err
-	}
+// dockerArchive reads the images of a docker save archive. sel, when set,
+// keeps the one image it names: a repo:tag from RepoTags, or an image ID
+// (the config digest, in full or its first 12 or more hex digits).
+func dockerArchive(a *archive, input, sel string, o *options) ([]*scan.Target, error) {
 	if !a.has("manifest.json") {
 		if a.broken != nil {
 			return nil, fmt.Errorf("%w, before any manifest.json", a.broken)
@@ -32,26 +31,72 @@ func dockerArchive(input, p string) ([]*scan.Target, error) {
 	if len(manifest) == 0 {
 		return nil, fmt.Errorf("manifest.json lists no images")
 	}
+	pick := picker{want: o.platform}
 	var targets []*scan.Target
 	for i, d := range manifest {
+		if sel != "" && !selects(sel, d) {
+			continue
+		}
 		t, err := dockerImage(a, input, d)
 		if err != nil {
 			return nil, fmt.Errorf("manifest.json image %d: %w", i, err)
 		}
-		targets = append(targets, t)
+		if pick.keep(platformOf(v1.Descriptor{}, t.Config)) {
+			targets = append(targets, t)
+		}
 	}
-	return targets, nil
+	switch {
+	case len(targets) > 0:
+		return targets, nil
+	case sel != "":
+		return nil, fmt.Errorf("no image named %q; the archive holds %s", sel, imageNames(manifest))
+	}
+	return nil, pick.none()
 }
 
-// dockerImage builds the Target of one manifest.json entry.
+// selects reports whether sel names the image d: one of its tags, or its
+// image ID.
+func selects(sel string, d tarball.Descriptor) bool {
+	want, err := name.ParseReference(sel)
+	for _, tag := range d.RepoTags {
+		if tag == sel {
+			return true
+		}
+		if got, gerr := name.ParseReference(tag); err == nil && gerr == nil && got.Name() == want.Name() {
+			return true
+		}
+	}
+	id := digestInName(d.Config).Hex
+	hex := strings.TrimPrefix(sel, "sha256:")
+	return id != "" && len(hex) >= 12 && strings.HasPrefix(id, hex)
+}
+
+func imageNames(m tarball.Manifest) string {
+	var out []string
+	for _, d := range m {
+		if len(d.RepoTags) > 0 {
+			out = append(out, strings.Join(d.RepoTags, ", "))
+		} else {
+			out = append(out, "untagged "+digestInName(d.Config).String())
+		}
+	}
+	return strings.Join(out, "; ")
+}
+
+// dockerImage builds the Target of one manifest.json entry. An untagged
+// image, as `docker save IMAGE_ID` writes a dangling build stage, is named
+// by its image ID.
 func dockerImage(a *archive, input string, d tarball.Descriptor) (*scan.Target, error) {
 	cfg, err := a.read(d.Config)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
 	t := &scan.Target{Input: input, Config: cfg, ConfigDigest: digestInName(d.Config)}
-	if len(d.RepoTags) > 0 {
+	switch {
+	case len(d.RepoTags) > 0:
 		t.Reference = d.RepoTags[0]
+	case t.ConfigDigest != (v1.Hash{}):
+		t.Reference = t.ConfigDigest.String()
 	}
 	// A config that does not parse is reported by scan.Run; the layers can
 	// still be scanned, only their diff_ids are unknown.
@@ -119,9 +164,6 @@ type ociImage struct {
 	manifest *v1.Manifest
 }
 
-// maxIndexDepth bounds how deep nested indexes are followed.
-const maxIndexDepth = 4
-
 // ociManifestFor finds, through index.json, the manifest whose config is
 // configDigest. It returns nil for classic archives and when none matches;
 // the image is then described by manifest.json alone.
@@ -145,7 +187,7 @@ func findManifest(a *archive, descs []v1.Descriptor, configDigest v1.Hash, depth
 		return nil
 	}
 	for _, d := range descs {
-		raw, err := a.read("blobs/" + d.Digest.Algorithm + "/" + d.Digest.Hex)
+		raw, err := archiveStore{a}.read(d.Digest)
 		if err != nil {
 			continue
 		}

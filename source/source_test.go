@@ -15,6 +15,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/imagescan/imagescan/internal/fixture"
@@ -221,12 +223,13 @@ func TestOpenBadInput(t *testing.T) {
 		"not a tar":      {write("random.tar", bytes.Repeat([]byte("not a tar "), 200)), "random.tar: not a readable tar archive"},
 		"corrupt gzip":   {write("bad.tar.gz", append([]byte{0x1f, 0x8b, 8, 0}, bytes.Repeat([]byte{0xff}, 64)...)), "bad.tar.gz: "},
 		"truncated":      {write("cut.tar", plain[:len(plain)*3/5]), "cut.tar: the archive breaks after"},
-		"no manifest":    {rewrite("nomanifest.tar", dropMember("manifest.json")), "nomanifest.tar: no manifest.json: not a docker save archive"},
+		"no manifest":    {rewrite("nomanifest.tar", dropMember("manifest.json")), "nomanifest.tar: neither a docker save archive (no manifest.json) nor an OCI archive (no index.json)"},
+		"forced form":    {"docker-archive:" + rewrite("forced.tar", dropMember("manifest.json")), "forced.tar: no manifest.json: not a docker save archive"},
 		"garbage json":   {rewrite("garbage.tar", setManifest("{[not json")), "garbage.tar: manifest.json: invalid character"},
 		"no images":      {rewrite("none.tar", setManifest("[]")), "none.tar: manifest.json lists no images"},
 		"missing blob":   {rewrite("noblob.tar", dropMember(layerName(t, 3))), "noblob.tar: manifest.json image 0: layer 3: " + layerName(t, 3) + ": no such member in the archive"},
 		"missing config": {rewrite("nocfg.tar", dropSuffix(".json", "manifest.json")), "nocfg.tar: manifest.json image 0: config: "},
-		"unsupported":    {"oci:" + dir, "oci:" + dir + ": oci images are not supported yet"},
+		"empty layout":   {"oci:" + dir, "oci:" + dir + ": no index.json: not an OCI image layout"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -327,5 +330,78 @@ func TestOpenArchiveWithSeveralImages(t *testing.T) {
 	}
 	if leaks["example.test/leaky:1"] != 3 || leaks["example.test/clean:1"] != 0 {
 		t.Errorf("findings per image = %v", leaks)
+	}
+}
+
+func TestIndexSkipsAttestationsAndFollowsNestedIndexes(t *testing.T) {
+	leaky := imageOf(t, open(t, deletedFixture))
+	arm := fixture.WithConfig(t, leaky, func(c *v1.ConfigFile) { c.Architecture, c.Variant = "arm", "v7" })
+	attestation := fixture.Image(t, fixture.Layer{Tar: fixture.Tar(t, fixture.File("provenance.json", `{"token":"npm_not_an_image_file_at_all_0000000"}`))})
+	inner := mutate.AppendManifests(empty.Index, mutate.IndexAddendum{Add: arm, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "arm", Variant: "v7"}}})
+	idx := mutate.AppendManifests(empty.Index,
+		mutate.IndexAddendum{Add: leaky, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "amd64"}}},
+		mutate.IndexAddendum{Add: attestation, Descriptor: v1.Descriptor{
+			Platform:    &v1.Platform{OS: "unknown", Architecture: "unknown"},
+			Annotations: map[string]string{"vnd.docker.reference.type": "attestation-manifest"},
+		}},
+		mutate.IndexAddendum{Add: inner},
+	)
+	dir := filepath.Join(t.TempDir(), "layout")
+	fixture.OCILayout(t, dir, idx)
+
+	targets, err := source.Open(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(targets) != 2 {
+		t.Fatalf("%d targets, want the amd64 image and the nested arm/v7 one", len(targets))
+	}
+	if w := targets[0].Warnings; len(w) != 1 || !strings.Contains(w[0], "skipped 1 attestation manifest") {
+		t.Errorf("warnings = %v, want the attestation counted", w)
+	}
+	res := run(t, targets[1])
+	if res.Platform != "linux/arm/v7" || len(res.Findings) != 3 {
+		t.Errorf("nested image: platform %s, %d findings", res.Platform, len(res.Findings))
+	}
+
+	only, err := source.Open(context.Background(), dir, source.WithPlatform("linux/arm/v7"))
+	if err != nil || len(only) != 1 {
+		t.Fatalf("--platform linux/arm/v7: %d targets, %v", len(only), err)
+	}
+	if _, err := source.Open(context.Background(), "oci:"+dir+":nope"); err == nil || !strings.Contains(err.Error(), `no image named "nope"`) {
+		t.Errorf("unknown name: err = %v", err)
+	}
+	if _, err := source.Open(context.Background(), dir, source.WithPlatform("linux")); err == nil || !strings.Contains(err.Error(), "not os/arch") {
+		t.Errorf("bad platform: err = %v", err)
+	}
+}
+
+func TestOCILayoutWithAMissingOrTamperedBlob(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "layout")
+	fixture.OCILayout(t, dir, mutate.AppendManifests(empty.Index, mutate.IndexAddendum{Add: imageOf(t, open(t, deletedFixture))}))
+	idx, err := os.ReadFile(filepath.Join(dir, "index.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := v1.ParseIndexManifest(bytes.NewReader(idx))
+	if err != nil {
+		t.Fatal(err)
+	}
+	manifest := filepath.Join(dir, "blobs", "sha256", m.Manifests[0].Digest.Hex)
+	data, err := os.ReadFile(manifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(manifest, bytes.Replace(data, []byte("schemaVersion"), []byte("schemaVersioN"), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := source.Open(context.Background(), dir); err == nil || !strings.Contains(err.Error(), "does not match its digest") {
+		t.Errorf("tampered manifest: err = %v", err)
+	}
+	if err := os.Remove(manifest); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := source.Open(context.Background(), dir); err == nil || !strings.Contains(err.Error(), m.Manifests[0].Digest.String()+" is missing") {
+		t.Errorf("missing manifest: err = %v", err)
 	}
 }

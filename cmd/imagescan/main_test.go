@@ -237,3 +237,23 @@ func TestFixtureExitCodes(t *testing.T) {
 		}
 	}
 }
+
+func TestScanPlatform(t *testing.T) {
+	const index = "../../fixtures/forms/multi-platform.oci.tar"
+	got := imagescan(t, "scan", "-f", "json", "--platform", "linux/arm64", index)
+	var doc struct {
+		Images []struct {
+			Platform string `json:"platform"`
+		} `json:"images"`
+	}
+	if err := json.Unmarshal([]byte(got.stdout), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if got.code != 1 || len(doc.Images) != 1 || doc.Images[0].Platform != "linux/arm64" {
+		t.Errorf("exit %d, images %+v, want only linux/arm64", got.code, doc.Images)
+	}
+	got = imagescan(t, "scan", "--platform", "windows/amd64", index)
+	if got.code != 2 || !strings.Contains(got.stderr, "no image for platform windows/amd64; there is linux/amd64, linux/arm64") {
+		t.Errorf("unknown platform: exit %d stderr %q", got.code, got.stderr)
+	}
+}

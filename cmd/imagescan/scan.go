@@ -23,6 +23,7 @@ type scanFlags struct {
 	exitCode    int
 	jobs        int
 	noProgress  bool
+	platform    string
 }
 
 func newScanCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -33,8 +34,10 @@ func newScanCmd(stdout, stderr io.Writer) *cobra.Command {
 		Long: `Scan one or more images for leaked secrets: every file of every layer
 (including files a later layer deletes), the build history and the config.
 
-IMAGE is a docker save archive (.tar or .tar.gz), optionally written as
-docker-archive:PATH.`,
+IMAGE is told from what is at the path, or forced by a prefix:
+  app.tar, app.tar.gz, docker-archive:app.tar[:repo:tag|:IMAGE_ID]   docker save output
+  app.oci.tar, oci-archive:app.oci.tar[:name]                        an OCI archive
+  ./layout, oci:./layout[:name]                                      an OCI layout directory`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runScan(cmd.Context(), f, args, stdout, stderr)
@@ -47,6 +50,7 @@ docker-archive:PATH.`,
 	fl.IntVar(&f.exitCode, "exit-code", exitLeaks, "exit code when secrets are found")
 	fl.IntVarP(&f.jobs, "jobs", "j", 0, "layers scanned at once (default: the number of CPUs)")
 	fl.BoolVarP(&f.noProgress, "no-progress", "q", false, "no progress bar (there is never one when stderr is not a terminal)")
+	fl.StringVar(&f.platform, "platform", "", "scan only this platform of an index, `os/arch[/variant]` (default: every platform)")
 	return cmd
 }
 
@@ -60,6 +64,7 @@ func runScan(ctx context.Context, f scanFlags, images []string, stdout, stderr i
 	if err != nil {
 		return err
 	}
+	srcOpts := []source.Option{source.WithPlatform(f.platform)}
 	det, err := secrets.New()
 	if err != nil {
 		return err
@@ -72,7 +77,7 @@ func runScan(ctx context.Context, f scanFlags, images []string, stdout, stderr i
 			results = append(results, &scan.Result{Input: in, Errors: []string{in + ": not scanned: interrupted"}})
 			continue
 		}
-		rs, ok := scanInput(ctx, in, det, opts, ropts, bars, stderr)
+		rs, ok := scanInput(ctx, in, srcOpts, det, opts, ropts, bars, stderr)
 		results = append(results, rs...)
 		failed = failed || !ok
 	}
@@ -101,8 +106,8 @@ func scanOptions(f scanFlags) ([]scan.Option, error) {
 // scanInput scans every image that one input names. Each error is printed
 // on one line as it happens and kept in the results, so that the report
 // says what was not scanned. ok is false when anything failed.
-func scanInput(ctx context.Context, in string, det *secrets.Detector, opts []scan.Option, ropts report.Options, bars *progress, stderr io.Writer) ([]*scan.Result, bool) {
-	targets, err := source.Open(ctx, in)
+func scanInput(ctx context.Context, in string, srcOpts []source.Option, det *secrets.Detector, opts []scan.Option, ropts report.Options, bars *progress, stderr io.Writer) ([]*scan.Result, bool) {
+	targets, err := source.Open(ctx, in, srcOpts...)
 	if err != nil {
 		fmt.Fprintf(stderr, "imagescan: %v\n", err)
 		return []*scan.Result{{Input: in, Errors: []string{err.Error()}}}, false

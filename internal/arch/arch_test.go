@@ -64,7 +64,7 @@ var only = map[string][]string{
 	"golang.org/x/term":                                     {"cmd/imagescan"},
 	"github.com/google/go-containerregistry/pkg/v1/tarball": {"source", "internal/fixture"},
 	"github.com/google/go-containerregistry/pkg/v1/remote":  {"source"},
-	"github.com/google/go-containerregistry/pkg/v1/layout":  {"source"},
+	"github.com/google/go-containerregistry/pkg/v1/layout":  {"source", "internal/fixture"},
 	"github.com/google/go-containerregistry/pkg/v1/daemon":  {"source"},
 	module + "/source":                                      {"cmd/imagescan"},
 	module + "/report":                                      {"cmd/imagescan"},
