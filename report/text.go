@@ -54,7 +54,7 @@ func (t *Text) image(w io.Writer, res *scan.Result) {
 
 func header(w io.Writer, res *scan.Result, red *redactor) {
 	fmt.Fprintf(w, "image     %s\n", red.text(res.Input))
-	if res.Reference != "" {
+	if res.Reference != "" && res.Reference != res.Input {
 		fmt.Fprintf(w, "name      %s\n", red.text(res.Reference))
 	}
 	if res.Digest != "" {

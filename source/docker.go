@@ -187,7 +187,7 @@ func findManifest(a *archive, descs []v1.Descriptor, configDigest v1.Hash, depth
 		return nil
 	}
 	for _, d := range descs {
-		raw, err := archiveStore{a}.read(d.Digest)
+		raw, err := archiveStore{a}.manifest(d.Digest)
 		if err != nil {
 			continue
 		}

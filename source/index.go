@@ -108,7 +108,7 @@ func (w *walker) index(d v1.Descriptor, ref string, depth int) error {
 	if depth >= maxIndexDepth {
 		return fmt.Errorf("index %s: indexes nest deeper than %d levels", d.Digest, maxIndexDepth)
 	}
-	raw, err := w.st.read(d.Digest)
+	raw, err := w.st.manifest(d.Digest)
 	if err != nil {
 		return fmt.Errorf("index: %w", err)
 	}
@@ -125,7 +125,7 @@ func (w *walker) index(d v1.Descriptor, ref string, depth int) error {
 }
 
 func (w *walker) image(d v1.Descriptor, ref string) error {
-	raw, err := w.st.read(d.Digest)
+	raw, err := w.st.manifest(d.Digest)
 	if err != nil {
 		return fmt.Errorf("manifest: %w", err)
 	}
@@ -133,7 +133,7 @@ func (w *walker) image(d v1.Descriptor, ref string) error {
 	if err != nil {
 		return fmt.Errorf("manifest %s: %w", d.Digest, err)
 	}
-	cfg, err := w.st.read(m.Config.Digest)
+	cfg, err := w.st.blob(m.Config.Digest)
 	if err != nil {
 		return fmt.Errorf("manifest %s: config: %w", d.Digest, err)
 	}

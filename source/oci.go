@@ -15,11 +15,13 @@ import (
 	"github.com/imagescan/imagescan/scan"
 )
 
-// store reads the blobs of an OCI image layout by digest.
+// store reads an image's manifests and blobs by digest: from an OCI layout
+// (a directory or an archive) or from a registry.
 type store interface {
-	// read returns a small blob (an index, a manifest, a config) whole,
-	// after checking it against its digest.
-	read(d v1.Hash) ([]byte, error)
+	// manifest returns an index or manifest whole, checked against d.
+	manifest(d v1.Hash) ([]byte, error)
+	// blob returns a small blob (a config) whole, checked against d.
+	blob(d v1.Hash) ([]byte, error)
 	// opener returns how to stream a layer blob; scan.Run verifies it.
 	opener(d v1.Hash) func() (io.ReadCloser, error)
 }
@@ -42,7 +44,9 @@ func (s dirStore) path(d v1.Hash) string {
 	return filepath.Join(s.dir, "blobs", d.Algorithm, d.Hex)
 }
 
-func (s dirStore) read(d v1.Hash) ([]byte, error) {
+func (s dirStore) manifest(d v1.Hash) ([]byte, error) { return s.blob(d) }
+
+func (s dirStore) blob(d v1.Hash) ([]byte, error) {
 	f, err := os.Open(s.path(d))
 	if err != nil {
 		return nil, blobError(d, err)
@@ -81,7 +85,9 @@ type archiveStore struct{ a *archive }
 
 func blobMember(d v1.Hash) string { return "blobs/" + d.Algorithm + "/" + d.Hex }
 
-func (s archiveStore) read(d v1.Hash) ([]byte, error) {
+func (s archiveStore) manifest(d v1.Hash) ([]byte, error) { return s.blob(d) }
+
+func (s archiveStore) blob(d v1.Hash) ([]byte, error) {
 	if !s.a.has(blobMember(d)) {
 		return nil, fmt.Errorf("blob %s is missing", d)
 	}

@@ -18,6 +18,7 @@ type Option func(*options) error
 
 type options struct {
 	platform *v1.Platform
+	insecure bool
 }
 
 // WithPlatform keeps only the images of one platform, "os/arch[/variant]",
@@ -38,6 +39,15 @@ func WithPlatform(p string) Option {
 	}
 }
 
+// WithInsecure allows plain HTTP to registries that are not on a loopback
+// address. By default only loopback registries may be plain HTTP.
+func WithInsecure(insecure bool) Option {
+	return func(o *options) error {
+		o.insecure = insecure
+		return nil
+	}
+}
+
 // The transports, named as skopeo names them. A prefix forces a form;
 // without one, the form is told from what is at the path.
 const (
@@ -54,7 +64,9 @@ const (
 //	app.tar, app.tar.gz, docker-archive:app.tar[:repo:tag]  docker save output, classic or Docker ≥ 25
 //	app.oci.tar, oci-archive:app.oci.tar[:name]             an OCI layout in a tar
 //	./layout, oci:./layout[:name]                           an OCI layout directory
+//	registry.example/team/app:1.2, docker://…, …@sha256:…   a registry image or index
 //
+// A name with no file at its path is a registry reference.
 // The error names the input.
 func Open(ctx context.Context, input string, opts ...Option) ([]*scan.Target, error) {
 	var o options
@@ -70,7 +82,7 @@ func Open(ctx context.Context, input string, opts ...Option) ([]*scan.Target, er
 	return targets, nil
 }
 
-func open(_ context.Context, input string, o *options) ([]*scan.Target, error) {
+func open(ctx context.Context, input string, o *options) ([]*scan.Target, error) {
 	switch {
 	case strings.HasPrefix(input, transportDockerArchive):
 		p, sel := splitSelector(strings.TrimPrefix(input, transportDockerArchive))
@@ -89,10 +101,27 @@ func open(_ context.Context, input string, o *options) ([]*scan.Target, error) {
 	case strings.HasPrefix(input, transportOCILayout):
 		dir, sel := splitSelector(strings.TrimPrefix(input, transportOCILayout))
 		return ociLayout(dir, input, sel, o)
-	case strings.HasPrefix(input, transportRegistry), strings.HasPrefix(input, transportDaemon):
-		return nil, errors.New("registries and the Docker daemon are not supported yet")
+	case strings.HasPrefix(input, transportRegistry):
+		return registryImage(ctx, input, strings.TrimPrefix(input, transportRegistry), o)
+	case strings.HasPrefix(input, transportDaemon):
+		return nil, errors.New("the Docker daemon is not supported yet")
 	}
-	return detect(input, o)
+	return detect(ctx, input, o)
+}
+
+// looksLikePath reports whether a name that is not on disk was meant as a
+// file rather than a registry reference: it is absolute or relative, or it
+// ends like an archive.
+func looksLikePath(s string) bool {
+	if strings.HasPrefix(s, "/") || strings.HasPrefix(s, "./") || strings.HasPrefix(s, "../") {
+		return true
+	}
+	for _, ext := range []string{".tar", ".tar.gz", ".tgz", ".gz", ".oci"} {
+		if strings.HasSuffix(s, ext) {
+			return true
+		}
+	}
+	return false
 }
 
 // splitSelector splits "PATH:NAME" at its first colon, as skopeo does.
@@ -104,10 +133,13 @@ func splitSelector(s string) (path, sel string) {
 // detect tells the form of input from what is at the path: a directory is
 // an OCI layout; a file holding manifest.json is a docker archive, one
 // holding only index.json an OCI archive.
-func detect(input string, o *options) ([]*scan.Target, error) {
+func detect(ctx context.Context, input string, o *options) ([]*scan.Target, error) {
 	info, err := os.Stat(input)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, errors.New("no such file or directory")
+		if looksLikePath(input) {
+			return nil, errors.New("no such file or directory")
+		}
+		return registryImage(ctx, input, input, o)
 	}
 	if err != nil {
 		return nil, err

@@ -405,3 +405,13 @@ func TestOCILayoutWithAMissingOrTamperedBlob(t *testing.T) {
 		t.Errorf("missing manifest: err = %v", err)
 	}
 }
+
+func scanRun(t *testing.T, tg *scan.Target) (*scan.Result, error) {
+	t.Helper()
+	return scan.Run(context.Background(), tg, fixture.Detector(t))
+}
+
+func fixtureArch(t *testing.T, img v1.Image, arch string) v1.Image {
+	t.Helper()
+	return fixture.WithConfig(t, img, func(c *v1.ConfigFile) { c.Architecture = arch })
+}

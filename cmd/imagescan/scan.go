@@ -24,6 +24,7 @@ type scanFlags struct {
 	jobs        int
 	noProgress  bool
 	platform    string
+	insecure    bool
 }
 
 func newScanCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -37,7 +38,10 @@ func newScanCmd(stdout, stderr io.Writer) *cobra.Command {
 IMAGE is told from what is at the path, or forced by a prefix:
   app.tar, app.tar.gz, docker-archive:app.tar[:repo:tag|:IMAGE_ID]   docker save output
   app.oci.tar, oci-archive:app.oci.tar[:name]                        an OCI archive
-  ./layout, oci:./layout[:name]                                      an OCI layout directory`,
+  ./layout, oci:./layout[:name]                                      an OCI layout directory
+  registry.example/team/app:1.2, docker://…, …@sha256:…              a registry image or index
+A name with no file at its path is a registry reference; credentials come
+from the docker config ($DOCKER_CONFIG or ~/.docker) and its helpers.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runScan(cmd.Context(), f, args, stdout, stderr)
@@ -50,6 +54,7 @@ IMAGE is told from what is at the path, or forced by a prefix:
 	fl.IntVar(&f.exitCode, "exit-code", exitLeaks, "exit code when secrets are found")
 	fl.IntVarP(&f.jobs, "jobs", "j", 0, "layers scanned at once (default: the number of CPUs)")
 	fl.BoolVarP(&f.noProgress, "no-progress", "q", false, "no progress bar (there is never one when stderr is not a terminal)")
+	fl.BoolVar(&f.insecure, "insecure", false, "allow plain HTTP to registries that are not on a loopback address")
 	fl.StringVar(&f.platform, "platform", "", "scan only this platform of an index, `os/arch[/variant]` (default: every platform)")
 	return cmd
 }
@@ -64,7 +69,7 @@ func runScan(ctx context.Context, f scanFlags, images []string, stdout, stderr i
 	if err != nil {
 		return err
 	}
-	srcOpts := []source.Option{source.WithPlatform(f.platform)}
+	srcOpts := []source.Option{source.WithPlatform(f.platform), source.WithInsecure(f.insecure)}
 	det, err := secrets.New()
 	if err != nil {
 		return err
