@@ -15,14 +15,13 @@ import (
 	"github.com/imagescan/imagescan/internal/fixture"
 	"github.com/imagescan/imagescan/report"
 	"github.com/imagescan/imagescan/scan"
-	"github.com/imagescan/imagescan/source"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 func scanFixture(t *testing.T, archive string) *scan.Result {
 	t.Helper()
-	targets, err := source.Open(context.Background(), archive)
+	targets, err := fixture.Open(t, archive)
 	if err != nil {
 		t.Fatal(err)
 	}

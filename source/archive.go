@@ -29,10 +29,12 @@ type member struct {
 	offset int64
 }
 
-// archive is a tar file on disk, possibly gzip-compressed, indexed by member
-// name. It is reopened for every read; nothing is unpacked.
+// archive is a tar file, possibly gzip-compressed, indexed by member name.
+// It is read in place, through ReadAt only, so concurrent readers never
+// share a file offset; nothing is unpacked.
 type archive struct {
-	path    string
+	file    *os.File
+	size    int64
 	gzipped bool
 	members map[string]member
 	// broken is why the index pass stopped early, or nil. The members
@@ -40,11 +42,8 @@ type archive struct {
 	broken error
 }
 
-// openArchive indexes the tar at p in one pass over its headers. An
-// uncompressed archive is indexed by seeking over member contents, and its
-// members are later read in place.
+// openArchive opens and indexes the tar at p. The caller closes it.
 func openArchive(p string) (*archive, error) {
-	a := &archive{path: p, members: map[string]member{}}
 	f, err := os.Open(p)
 	if err != nil {
 		var pe *fs.PathError
@@ -53,20 +52,43 @@ func openArchive(p string) (*archive, error) {
 		}
 		return nil, err
 	}
-	defer f.Close()
+	a, err := newArchive(f)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// newArchive indexes the tar in f in one pass over its headers. An
+// uncompressed archive is indexed by seeking over member contents, and its
+// members are later read in place. The archive owns f.
+func newArchive(f *os.File) (*archive, error) {
+	info, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if info.IsDir() {
+		return nil, errors.New("a directory, not an archive")
+	}
+	a := &archive{file: f, size: info.Size(), members: map[string]member{}}
 	var head [2]byte
 	n, _ := f.ReadAt(head[:], 0)
 	a.gzipped = n == 2 && head == [2]byte{0x1f, 0x8b}
 	if !a.gzipped {
-		return a, a.index(tar.NewReader(f), f)
+		sr := io.NewSectionReader(f, 0, a.size)
+		return a, a.index(tar.NewReader(sr), sr)
 	}
-	r, closeFn, err := a.decompress(bufio.NewReader(f))
+	rc, err := a.openTar()
 	if err != nil {
 		return nil, err
 	}
-	defer closeFn()
-	return a, a.index(tar.NewReader(r), nil)
+	defer rc.Close()
+	return a, a.index(tar.NewReader(rc), nil)
 }
+
+// Close releases the archive's file.
+func (a *archive) Close() error { return a.file.Close() }
 
 func (a *archive) decompress(r io.Reader) (io.Reader, func(), error) {
 	if !a.gzipped {
@@ -79,11 +101,11 @@ func (a *archive) decompress(r io.Reader) (io.Reader, func(), error) {
 	return zr, func() { zr.Close() }, nil
 }
 
-// index records every member's header and, when f is the uncompressed
-// archive file tr reads, where each member's content starts. A stream that
+// index records every member's header and, when pos is the uncompressed
+// archive tr reads, where each member's content starts. A stream that
 // breaks after the first member leaves a usable index of what came before,
 // and a.broken.
-func (a *archive) index(tr *tar.Reader, f *os.File) error {
+func (a *archive) index(tr *tar.Reader, pos io.Seeker) error {
 	for {
 		hdr, err := tr.Next()
 		if errors.Is(err, io.EOF) {
@@ -96,7 +118,7 @@ func (a *archive) index(tr *tar.Reader, f *os.File) error {
 			a.broken = fmt.Errorf("the archive breaks after %d members: %w", len(a.members), err)
 			break
 		}
-		a.members[memberName(hdr.Name)] = member{size: hdr.Size, typeflag: hdr.Typeflag, linkname: hdr.Linkname, offset: offset(f, hdr)}
+		a.members[memberName(hdr.Name)] = member{size: hdr.Size, typeflag: hdr.Typeflag, linkname: hdr.Linkname, offset: offset(pos, hdr)}
 	}
 	if len(a.members) == 0 {
 		return errors.New("not a tar archive, or an empty one")
@@ -104,10 +126,10 @@ func (a *archive) index(tr *tar.Reader, f *os.File) error {
 	return nil
 }
 
-// offset returns where the content of the member hdr starts in f, which a
+// offset returns where the content of the member hdr starts in pos, which a
 // tar reader has just read hdr from, or -1 when it cannot be read in place.
-func offset(f *os.File, hdr *tar.Header) int64 {
-	if f == nil || hdr.Typeflag != tar.TypeReg {
+func offset(pos io.Seeker, hdr *tar.Header) int64 {
+	if pos == nil || hdr.Typeflag != tar.TypeReg {
 		return -1
 	}
 	for k := range hdr.PAXRecords {
@@ -115,7 +137,7 @@ func offset(f *os.File, hdr *tar.Header) int64 {
 			return -1 // stored with holes: only the tar reader can expand it
 		}
 	}
-	off, err := f.Seek(0, io.SeekCurrent)
+	off, err := pos.Seek(0, io.SeekCurrent)
 	if err != nil {
 		return -1
 	}
@@ -155,16 +177,11 @@ func (a *archive) resolve(name string) (string, member, error) {
 
 // openTar streams the whole archive, decompressed.
 func (a *archive) openTar() (io.ReadCloser, error) {
-	f, err := os.Open(a.path)
+	r, closeFn, err := a.decompress(bufio.NewReaderSize(io.NewSectionReader(a.file, 0, a.size), 64<<10))
 	if err != nil {
 		return nil, err
 	}
-	r, closeFn, err := a.decompress(bufio.NewReaderSize(f, 64<<10))
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	return &memberReader{Reader: r, close: func() { closeFn(); f.Close() }}, nil
+	return &memberReader{Reader: r, close: closeFn}, nil
 }
 
 // open streams the regular member name (after following links): in place
@@ -175,11 +192,7 @@ func (a *archive) open(name string) (io.ReadCloser, error) {
 		return nil, err
 	}
 	if m.offset >= 0 {
-		f, err := os.Open(a.path)
-		if err != nil {
-			return nil, err
-		}
-		return &memberReader{Reader: io.NewSectionReader(f, m.offset, m.size), close: func() { f.Close() }}, nil
+		return io.NopCloser(io.NewSectionReader(a.file, m.offset, m.size)), nil
 	}
 	rc, err := a.openTar()
 	if err != nil {

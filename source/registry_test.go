@@ -24,6 +24,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/imagescan/imagescan/internal/fixture"
 	"github.com/imagescan/imagescan/source"
 )
 
@@ -108,11 +109,11 @@ func TestRegistryIndexScansEveryPlatform(t *testing.T) {
 	if err := remote.WriteIndex(ref, idx); err != nil {
 		t.Fatal(err)
 	}
-	targets, err := source.Open(context.Background(), ref.String())
+	targets, err := fixture.Open(t, ref.String())
 	if err != nil || len(targets) != 2 {
 		t.Fatalf("%d targets, %v", len(targets), err)
 	}
-	only, err := source.Open(context.Background(), ref.String(), source.WithPlatform("linux/arm64"))
+	only, err := fixture.Open(t, ref.String(), source.WithPlatform("linux/arm64"))
 	if err != nil || len(only) != 1 {
 		t.Fatalf("--platform: %d targets, %v", len(only), err)
 	}

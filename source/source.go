@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"strings"
@@ -19,6 +20,8 @@ type Option func(*options) error
 type options struct {
 	platform *v1.Platform
 	insecure bool
+	stdin    io.Reader
+	tempDir  string
 }
 
 // WithPlatform keeps only the images of one platform, "os/arch[/variant]",
@@ -48,6 +51,58 @@ func WithInsecure(insecure bool) Option {
 	}
 }
 
+// WithStdin gives the reader that IMAGE "-" names: a docker or OCI
+// archive streamed in. Without it, "-" is an error.
+func WithStdin(r io.Reader) Option {
+	return func(o *options) error {
+		o.stdin = r
+		return nil
+	}
+}
+
+// WithTempDir sets where standard input is spooled. The default is the
+// system's temporary directory.
+func WithTempDir(dir string) Option {
+	return func(o *options) error {
+		o.tempDir = dir
+		return nil
+	}
+}
+
+// Set is the images Open found, and the files it holds open for them.
+// Close it when the scan is done.
+type Set struct {
+	Targets []*scan.Target
+	closers []io.Closer
+}
+
+// Close releases what the Set holds open.
+func (s *Set) Close() error {
+	var errs []error
+	for _, c := range s.closers {
+		errs = append(errs, c.Close())
+	}
+	s.closers = nil
+	return errors.Join(errs...)
+}
+
+// fromArchive reads a from its targets, closing a when that fails.
+func fromArchive(a *archive, read func(*archive) ([]*scan.Target, error)) (*Set, error) {
+	targets, err := read(a)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	return &Set{Targets: targets, closers: []io.Closer{a}}, nil
+}
+
+func targetsOnly(targets []*scan.Target, err error) (*Set, error) {
+	if err != nil {
+		return nil, err
+	}
+	return &Set{Targets: targets}, nil
+}
+
 // The transports, named as skopeo names them. A prefix forces a form;
 // without one, the form is told from what is at the path.
 const (
@@ -65,44 +120,51 @@ const (
 //	app.oci.tar, oci-archive:app.oci.tar[:name]             an OCI layout in a tar
 //	./layout, oci:./layout[:name]                           an OCI layout directory
 //	registry.example/team/app:1.2, docker://…, …@sha256:…   a registry image or index
+//	-                                                       a docker or OCI archive on standard input
 //
-// A name with no file at its path is a registry reference.
-// The error names the input.
-func Open(ctx context.Context, input string, opts ...Option) ([]*scan.Target, error) {
+// A name with no file at its path is a registry reference. The error names
+// the input. The caller closes the Set.
+func Open(ctx context.Context, input string, opts ...Option) (*Set, error) {
 	var o options
 	for _, opt := range opts {
 		if err := opt(&o); err != nil {
 			return nil, err
 		}
 	}
-	targets, err := open(ctx, input, &o)
+	set, err := open(ctx, input, &o)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", input, err)
 	}
-	return targets, nil
+	return set, nil
 }
 
-func open(ctx context.Context, input string, o *options) ([]*scan.Target, error) {
+func open(ctx context.Context, input string, o *options) (*Set, error) {
 	switch {
+	case input == "-":
+		a, err := spoolStdin(ctx, o)
+		if err != nil {
+			return nil, err
+		}
+		return fromArchive(a, func(a *archive) ([]*scan.Target, error) { return detectArchive(a, input, o) })
 	case strings.HasPrefix(input, transportDockerArchive):
 		p, sel := splitSelector(strings.TrimPrefix(input, transportDockerArchive))
 		a, err := openArchive(p)
 		if err != nil {
 			return nil, err
 		}
-		return dockerArchive(a, input, sel, o)
+		return fromArchive(a, func(a *archive) ([]*scan.Target, error) { return dockerArchive(a, input, sel, o) })
 	case strings.HasPrefix(input, transportOCIArchive):
 		p, sel := splitSelector(strings.TrimPrefix(input, transportOCIArchive))
 		a, err := openArchive(p)
 		if err != nil {
 			return nil, err
 		}
-		return ociArchive(a, input, sel, o)
+		return fromArchive(a, func(a *archive) ([]*scan.Target, error) { return ociArchive(a, input, sel, o) })
 	case strings.HasPrefix(input, transportOCILayout):
 		dir, sel := splitSelector(strings.TrimPrefix(input, transportOCILayout))
-		return ociLayout(dir, input, sel, o)
+		return targetsOnly(ociLayout(dir, input, sel, o))
 	case strings.HasPrefix(input, transportRegistry):
-		return registryImage(ctx, input, strings.TrimPrefix(input, transportRegistry), o)
+		return targetsOnly(registryImage(ctx, input, strings.TrimPrefix(input, transportRegistry), o))
 	case strings.HasPrefix(input, transportDaemon):
 		return nil, errors.New("the Docker daemon is not supported yet")
 	}
@@ -131,26 +193,32 @@ func splitSelector(s string) (path, sel string) {
 }
 
 // detect tells the form of input from what is at the path: a directory is
-// an OCI layout; a file holding manifest.json is a docker archive, one
-// holding only index.json an OCI archive.
-func detect(ctx context.Context, input string, o *options) ([]*scan.Target, error) {
+// an OCI layout, a file an archive (see detectArchive), and a name with
+// nothing at its path a registry reference.
+func detect(ctx context.Context, input string, o *options) (*Set, error) {
 	info, err := os.Stat(input)
 	if errors.Is(err, fs.ErrNotExist) {
 		if looksLikePath(input) {
 			return nil, errors.New("no such file or directory")
 		}
-		return registryImage(ctx, input, input, o)
+		return targetsOnly(registryImage(ctx, input, input, o))
 	}
 	if err != nil {
 		return nil, err
 	}
 	if info.IsDir() {
-		return ociLayout(input, input, "", o)
+		return targetsOnly(ociLayout(input, input, "", o))
 	}
 	a, err := openArchive(input)
 	if err != nil {
 		return nil, err
 	}
+	return fromArchive(a, func(a *archive) ([]*scan.Target, error) { return detectArchive(a, input, o) })
+}
+
+// detectArchive reads an archive holding manifest.json as docker save
+// output, and one holding only index.json as an OCI archive.
+func detectArchive(a *archive, input string, o *options) ([]*scan.Target, error) {
 	switch {
 	case a.has("manifest.json"):
 		return dockerArchive(a, input, "", o)

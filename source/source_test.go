@@ -28,7 +28,7 @@ const deletedFixture = "../fixtures/npm-deleted/image.tar"
 
 func open(t *testing.T, input string) *scan.Target {
 	t.Helper()
-	targets, err := source.Open(context.Background(), input)
+	targets, err := fixture.Open(t, input)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -314,7 +314,7 @@ func TestOpenArchiveWithSeveralImages(t *testing.T) {
 	a := imageOf(t, open(t, deletedFixture))
 	b := imageOf(t, open(t, "../fixtures/clean/image.tar"))
 	fixture.MultiDockerArchive(t, p, map[string]v1.Image{"example.test/leaky:1": a, "example.test/clean:1": b})
-	targets, err := source.Open(context.Background(), p)
+	targets, err := fixture.Open(t, p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -349,7 +349,7 @@ func TestIndexSkipsAttestationsAndFollowsNestedIndexes(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "layout")
 	fixture.OCILayout(t, dir, idx)
 
-	targets, err := source.Open(context.Background(), dir)
+	targets, err := fixture.Open(t, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -364,7 +364,7 @@ func TestIndexSkipsAttestationsAndFollowsNestedIndexes(t *testing.T) {
 		t.Errorf("nested image: platform %s, %d findings", res.Platform, len(res.Findings))
 	}
 
-	only, err := source.Open(context.Background(), dir, source.WithPlatform("linux/arm/v7"))
+	only, err := fixture.Open(t, dir, source.WithPlatform("linux/arm/v7"))
 	if err != nil || len(only) != 1 {
 		t.Fatalf("--platform linux/arm/v7: %d targets, %v", len(only), err)
 	}

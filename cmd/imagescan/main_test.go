@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,8 +32,13 @@ func imagescan(t *testing.T, args ...string) outcome {
 
 func imagescanCtx(t *testing.T, ctx context.Context, args ...string) outcome {
 	t.Helper()
+	return imagescanIn(t, ctx, nil, args...)
+}
+
+func imagescanIn(t *testing.T, ctx context.Context, stdin io.Reader, args ...string) outcome {
+	t.Helper()
 	var stdout, stderr bytes.Buffer
-	code := run(ctx, args, &stdout, &stderr)
+	code := run(ctx, args, stdin, &stdout, &stderr)
 	return outcome{code, stdout.String(), stderr.String()}
 }
 
@@ -255,5 +261,16 @@ func TestScanPlatform(t *testing.T) {
 	got = imagescan(t, "scan", "--platform", "windows/amd64", index)
 	if got.code != 2 || !strings.Contains(got.stderr, "no image for platform windows/amd64; there is linux/amd64, linux/arm64") {
 		t.Errorf("unknown platform: exit %d stderr %q", got.code, got.stderr)
+	}
+}
+
+func TestScanStandardInput(t *testing.T) {
+	data, err := os.ReadFile(deleted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := imagescanIn(t, context.Background(), bytes.NewReader(data), "scan", "-")
+	if got.code != 1 || !strings.Contains(got.stdout, "private-app/.npmrc:1 · deleted by layer 4") {
+		t.Errorf("exit %d, report:\n%s%s", got.code, got.stdout, got.stderr)
 	}
 }

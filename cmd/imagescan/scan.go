@@ -27,7 +27,7 @@ type scanFlags struct {
 	insecure    bool
 }
 
-func newScanCmd(stdout, stderr io.Writer) *cobra.Command {
+func newScanCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	var f scanFlags
 	cmd := &cobra.Command{
 		Use:   "scan [flags] IMAGE...",
@@ -44,7 +44,7 @@ A name with no file at its path is a registry reference; credentials come
 from the docker config ($DOCKER_CONFIG or ~/.docker) and its helpers.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runScan(cmd.Context(), f, args, stdout, stderr)
+			return runScan(cmd.Context(), f, args, stdin, stdout, stderr)
 		},
 	}
 	fl := cmd.Flags()
@@ -59,7 +59,7 @@ from the docker config ($DOCKER_CONFIG or ~/.docker) and its helpers.`,
 	return cmd
 }
 
-func runScan(ctx context.Context, f scanFlags, images []string, stdout, stderr io.Writer) error {
+func runScan(ctx context.Context, f scanFlags, images []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	ropts := report.Options{ShowSecrets: f.showSecrets}
 	rep, err := report.For(f.format, ropts)
 	if err != nil {
@@ -69,7 +69,7 @@ func runScan(ctx context.Context, f scanFlags, images []string, stdout, stderr i
 	if err != nil {
 		return err
 	}
-	srcOpts := []source.Option{source.WithPlatform(f.platform), source.WithInsecure(f.insecure)}
+	srcOpts := []source.Option{source.WithPlatform(f.platform), source.WithInsecure(f.insecure), source.WithStdin(stdin)}
 	det, err := secrets.New()
 	if err != nil {
 		return err
@@ -112,14 +112,15 @@ func scanOptions(f scanFlags) ([]scan.Option, error) {
 // on one line as it happens and kept in the results, so that the report
 // says what was not scanned. ok is false when anything failed.
 func scanInput(ctx context.Context, in string, srcOpts []source.Option, det *secrets.Detector, opts []scan.Option, ropts report.Options, bars *progress, stderr io.Writer) ([]*scan.Result, bool) {
-	targets, err := source.Open(ctx, in, srcOpts...)
+	set, err := source.Open(ctx, in, srcOpts...)
 	if err != nil {
 		fmt.Fprintf(stderr, "imagescan: %v\n", err)
 		return []*scan.Result{{Input: in, Errors: []string{err.Error()}}}, false
 	}
+	defer set.Close()
 	var results []*scan.Result
 	ok := true
-	for _, t := range targets {
+	for _, t := range set.Targets {
 		res, err := bars.run(ctx, t, det, opts)
 		if err != nil {
 			ok = false

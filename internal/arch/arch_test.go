@@ -66,7 +66,7 @@ var only = map[string][]string{
 	"github.com/google/go-containerregistry/pkg/v1/remote":  {"source"},
 	"github.com/google/go-containerregistry/pkg/v1/layout":  {"source", "internal/fixture"},
 	"github.com/google/go-containerregistry/pkg/v1/daemon":  {"source"},
-	module + "/source":                                      {"cmd/imagescan"},
+	module + "/source":                                      {"cmd/imagescan", "internal/fixture"},
 	module + "/report":                                      {"cmd/imagescan"},
 	module + "/internal/fixture":                            {},
 }
