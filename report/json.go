@@ -47,6 +47,7 @@ type jsonLayer struct {
 	HistoryIndex *int          `json:"history_index"`
 	CreatedBy    string        `json:"created_by"`
 	Integrity    jsonIntegrity `json:"integrity"`
+	SharedWith   string        `json:"shared_with,omitempty"`
 }
 
 type jsonIntegrity struct {
@@ -119,7 +120,7 @@ func (j *JSON) image(res *scan.Result) jsonImage {
 		in := jsonIntegrity{Status: l.Integrity.Status, Problems: nonNil(red.texts(l.Integrity.Problems))}
 		img.Layers = append(img.Layers, jsonLayer{
 			Index: l.Index, Digest: l.Digest, DiffID: l.DiffID, MediaType: l.MediaType, Size: l.Size,
-			HistoryIndex: index(l.HistoryIndex), CreatedBy: red.text(l.CreatedBy), Integrity: in,
+			HistoryIndex: index(l.HistoryIndex), CreatedBy: red.text(l.CreatedBy), Integrity: in, SharedWith: l.SharedWith,
 		})
 	}
 	for _, f := range res.Findings {

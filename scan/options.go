@@ -14,6 +14,7 @@ type options struct {
 	jobs     int
 	progress chan<- Progress
 	walk     layers.Options
+	cache    *LayerCache
 }
 
 func makeOptions(opts []Option) (options, error) {

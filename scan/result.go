@@ -43,6 +43,10 @@ type Layer struct {
 
 	Integrity Integrity
 	Coverage  finding.Coverage
+
+	// SharedWith names the image layer whose scan this layer shared, when
+	// a LayerCache found the same content already scanned in this run.
+	SharedWith string
 }
 
 // Integrity states of a layer.

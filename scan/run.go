@@ -137,6 +137,9 @@ func (r *run) scan() {
 
 // scanLayer walks layer i and records in its Layer how the read went.
 func (r *run) scanLayer(i int, total int64) (*layers.Result, error) {
+	if walk, ok := r.reuse(i, r.diffID(i), total); ok {
+		return walk, nil
+	}
 	l := &r.res.Layers[i]
 	l.Integrity = Integrity{Status: Unverified, Problems: []string{"the layer could not be read to its end"}}
 	s, err := openLayer(r.ctx, i, r.t.Layers[i], r.o, total)
@@ -152,6 +155,9 @@ func (r *run) scanLayer(i int, total int64) (*layers.Result, error) {
 		return walk, err
 	}
 	s.verify(l, r.t.Layers[i], r.diffID(i))
+	if r.o.cache != nil && l.Integrity.Status == Verified {
+		r.o.cache.put(r.diffID(i), walk, *l, r.t.Input)
+	}
 	return walk, nil
 }
 

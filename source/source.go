@@ -121,6 +121,7 @@ const (
 //	./layout, oci:./layout[:name]                           an OCI layout directory
 //	registry.example/team/app:1.2, docker://…, …@sha256:…   a registry image or index
 //	-                                                       a docker or OCI archive on standard input
+//	docker-daemon:repo:tag, docker-daemon:IMAGE_ID          an image in the local Docker daemon
 //
 // A name with no file at its path is a registry reference. The error names
 // the input. The caller closes the Set.
@@ -166,7 +167,7 @@ func open(ctx context.Context, input string, o *options) (*Set, error) {
 	case strings.HasPrefix(input, transportRegistry):
 		return targetsOnly(registryImage(ctx, input, strings.TrimPrefix(input, transportRegistry), o))
 	case strings.HasPrefix(input, transportDaemon):
-		return nil, errors.New("the Docker daemon is not supported yet")
+		return daemonImage(ctx, input, strings.TrimPrefix(input, transportDaemon), o)
 	}
 	return detect(ctx, input, o)
 }

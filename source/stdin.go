@@ -7,39 +7,21 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/klauspost/compress/gzip"
 )
 
-// spoolStdin copies the archive on standard input to a temporary file,
-// which a scan needs to read its members in any order. The file is created
-// with mode 0600 and unlinked at once: its bytes live only as long as the
-// open file, so nothing is left on disk, even if the process is killed. A
-// gzip-compressed stream is spooled decompressed, so that it can be read
-// in place.
+// spoolStdin copies the archive on standard input to a temporary file (see
+// spoolFile), which a scan needs to read its members in any order.
 func spoolStdin(ctx context.Context, o *options) (*archive, error) {
 	if o.stdin == nil {
 		return nil, errors.New("no standard input to read")
 	}
-	f, err := os.CreateTemp(o.tempDir, "imagescan-stdin-*")
+	f, err := spoolFile(ctx, o.stdin, o.tempDir)
 	if err != nil {
-		return nil, fmt.Errorf("spooling standard input: %w", err)
-	}
-	if err := os.Remove(f.Name()); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("spooling standard input: %w", err)
-	}
-	if err := spool(ctx, f, o.stdin); err != nil {
-		f.Close()
 		return nil, fmt.Errorf("reading standard input: %w", err)
 	}
-	a, err := newArchive(f)
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	return a, nil
+	return archiveOf(f)
 }
 
 func spool(ctx context.Context, dst io.Writer, src io.Reader) error {

@@ -25,6 +25,7 @@ type scanFlags struct {
 	noProgress  bool
 	platform    string
 	insecure    bool
+	allLocal    bool
 }
 
 func newScanCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
@@ -40,9 +41,16 @@ IMAGE is told from what is at the path, or forced by a prefix:
   app.oci.tar, oci-archive:app.oci.tar[:name]                        an OCI archive
   ./layout, oci:./layout[:name]                                      an OCI layout directory
   registry.example/team/app:1.2, docker://…, …@sha256:…              a registry image or index
+  docker-daemon:repo:tag, docker-daemon:IMAGE_ID                     an image in the local Docker daemon
+  -                                                                  an archive on standard input
 A name with no file at its path is a registry reference; credentials come
 from the docker config ($DOCKER_CONFIG or ~/.docker) and its helpers.`,
-		Args: cobra.MinimumNArgs(1),
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 && !f.allLocal {
+				return errors.New("name at least one IMAGE, or use --all-local")
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runScan(cmd.Context(), f, args, stdin, stdout, stderr)
 		},
@@ -54,6 +62,7 @@ from the docker config ($DOCKER_CONFIG or ~/.docker) and its helpers.`,
 	fl.IntVar(&f.exitCode, "exit-code", exitLeaks, "exit code when secrets are found")
 	fl.IntVarP(&f.jobs, "jobs", "j", 0, "layers scanned at once (default: the number of CPUs)")
 	fl.BoolVarP(&f.noProgress, "no-progress", "q", false, "no progress bar (there is never one when stderr is not a terminal)")
+	fl.BoolVar(&f.allLocal, "all-local", false, "scan every image the local Docker daemon holds, dangling build stages included")
 	fl.BoolVar(&f.insecure, "insecure", false, "allow plain HTTP to registries that are not on a loopback address")
 	fl.StringVar(&f.platform, "platform", "", "scan only this platform of an index, `os/arch[/variant]` (default: every platform)")
 	return cmd
@@ -75,8 +84,15 @@ func runScan(ctx context.Context, f scanFlags, images []string, stdin io.Reader,
 		return err
 	}
 	bars := newProgress(stderr, !f.noProgress)
+	// One cache for the whole run: a layer several images share is scanned once.
+	opts = append(opts, scan.WithLayerCache(scan.NewLayerCache()))
 	var results []*scan.Result
 	failed := false
+	if f.allLocal {
+		rs, ok := scanSet(ctx, "docker-daemon:", func() (*source.Set, error) { return source.LocalImages(ctx, srcOpts...) }, det, opts, ropts, bars, stderr)
+		results = append(results, rs...)
+		failed = !ok
+	}
 	for _, in := range images {
 		if ctx.Err() != nil {
 			results = append(results, &scan.Result{Input: in, Errors: []string{in + ": not scanned: interrupted"}})
@@ -112,7 +128,12 @@ func scanOptions(f scanFlags) ([]scan.Option, error) {
 // on one line as it happens and kept in the results, so that the report
 // says what was not scanned. ok is false when anything failed.
 func scanInput(ctx context.Context, in string, srcOpts []source.Option, det *secrets.Detector, opts []scan.Option, ropts report.Options, bars *progress, stderr io.Writer) ([]*scan.Result, bool) {
-	set, err := source.Open(ctx, in, srcOpts...)
+	return scanSet(ctx, in, func() (*source.Set, error) { return source.Open(ctx, in, srcOpts...) }, det, opts, ropts, bars, stderr)
+}
+
+// scanSet scans every image of the set that open returns.
+func scanSet(ctx context.Context, in string, open func() (*source.Set, error), det *secrets.Detector, opts []scan.Option, ropts report.Options, bars *progress, stderr io.Writer) ([]*scan.Result, bool) {
+	set, err := open()
 	if err != nil {
 		fmt.Fprintf(stderr, "imagescan: %v\n", err)
 		return []*scan.Result{{Input: in, Errors: []string{err.Error()}}}, false

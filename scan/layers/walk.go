@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"maps"
+	"slices"
 
 	"github.com/imagescan/imagescan/finding"
 )
@@ -228,4 +230,23 @@ func (r *Result) settleSameLayer() {
 		}
 	}
 	r.pending = nil
+}
+
+// Reindexed returns a copy of r for the same layer content standing at
+// index i of another image: its findings are copied and pointed at i, with
+// their status as the walk left it; the path sets are shared, read-only.
+func (r *Result) Reindexed(i int) *Result {
+	c := *r
+	c.Index = i
+	c.Findings = slices.Clone(r.Findings)
+	for k := range c.Findings {
+		loc := &c.Findings[k].Location
+		loc.LayerIndex = i
+		if loc.RemovedByLayer == r.Index {
+			loc.RemovedByLayer = i
+		}
+	}
+	c.Coverage.Skipped = maps.Clone(r.Coverage.Skipped)
+	c.Coverage.Suppressed = maps.Clone(r.Coverage.Suppressed)
+	return &c
 }
