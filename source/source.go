@@ -202,7 +202,12 @@ func detect(ctx context.Context, input string, o *options) (*Set, error) {
 		if looksLikePath(input) {
 			return nil, errors.New("no such file or directory")
 		}
-		return targetsOnly(registryImage(ctx, input, input, o))
+		set, err := targetsOnly(registryImage(ctx, input, input, o))
+		if err != nil && !strings.Contains(input, "/") {
+			// "app" or "app:1" is more often a mistyped file than a Docker Hub image.
+			return nil, fmt.Errorf("no such file, and as a registry reference: %w", err)
+		}
+		return set, err
 	}
 	if err != nil {
 		return nil, err

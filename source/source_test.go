@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -230,10 +231,13 @@ func TestOpenBadInput(t *testing.T) {
 		"missing blob":   {rewrite("noblob.tar", dropMember(layerName(t, 3))), "noblob.tar: manifest.json image 0: layer 3: " + layerName(t, 3) + ": no such member in the archive"},
 		"missing config": {rewrite("nocfg.tar", dropSuffix(".json", "manifest.json")), "nocfg.tar: manifest.json image 0: config: "},
 		"empty layout":   {"oci:" + dir, "oci:" + dir + ": no index.json: not an OCI image layout"},
+		"bare name":      {"no-such-image-here", "no-such-image-here: no such file, and as a registry reference: "},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			_, err := source.Open(context.Background(), tc.input)
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			_, err := source.Open(ctx, tc.input)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want it to contain %q", err, tc.want)
 			}
