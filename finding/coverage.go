@@ -4,11 +4,12 @@ import "maps"
 
 // Reasons a file's content is not scanned, or a match is not reported.
 const (
-	SkipBinary         = "binary"           // NUL bytes in the first 8000 bytes; path rules still run
-	SkipAllowlisted    = "allowlisted_path" // the rule set allowlists the path (images, fonts, …)
-	SkipUnreadable     = "unreadable"       // the tar stream failed inside the file
-	SkipUnknownType    = "unknown_type"     // a tar entry type imagescan does not know
-	SuppressThirdParty = "third_party_generic"
+	SkipBinary             = "binary"           // NUL bytes in the first 8000 bytes; path rules still run
+	SkipAllowlisted        = "allowlisted_path" // the rule set allowlists the path (images, fonts, …)
+	SkipUnreadable         = "unreadable"       // the tar stream failed inside the file
+	SkipUnknownType        = "unknown_type"     // a tar entry type imagescan does not know
+	SuppressThirdParty     = "third_party_generic"
+	SuppressThirdPartyTest = "third_party_test"
 )
 
 // Coverage counts what a scan read and what it did not.

@@ -21,6 +21,9 @@ type Match struct {
 	// Line and Column are 1-based within File.Content, 0 when not applicable.
 	Line, Column int
 
+	// Severity says how bad the leak is.
+	Severity Severity
+
 	// Priority ranks rules that report the same secret at the same place:
 	// the lowest wins, so a known token format beats a generic pattern.
 	Priority int

@@ -64,6 +64,7 @@ type Finding struct {
 	RuleID      string
 	Description string
 	Secret      Secret
+	Severity    Severity
 
 	// SecretID groups the findings of one value across locations.
 	SecretID string

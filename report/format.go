@@ -14,6 +14,7 @@ var reasonText = map[string]string{
 	"unreadable":          "unreadable (the stream broke inside the file)",
 	"unknown_type":        "entries of an unknown tar type",
 	"third_party_generic": "generic-rule matches in third-party packages",
+	"third_party_test":    "matches in third-party packages' tests",
 }
 
 // counts renders reason counts as "3 binary (path rules only), 1 …".

@@ -58,6 +58,7 @@ type jsonIntegrity struct {
 type jsonFinding struct {
 	RuleID      string       `json:"rule_id"`
 	Description string       `json:"description"`
+	Severity    string       `json:"severity"`
 	Secret      string       `json:"secret"`
 	SecretID    string       `json:"secret_id"`
 	Fingerprint string       `json:"fingerprint"`
@@ -125,7 +126,7 @@ func (j *JSON) image(res *scan.Result) jsonImage {
 	}
 	for _, f := range res.Findings {
 		img.Findings = append(img.Findings, jsonFinding{
-			RuleID: f.RuleID, Description: f.Description, Secret: red.secret(f.Secret),
+			RuleID: f.RuleID, Description: f.Description, Severity: string(f.Severity), Secret: red.secret(f.Secret),
 			SecretID: f.SecretID, Fingerprint: f.Fingerprint, Location: location(f.Location, red),
 		})
 	}

@@ -79,7 +79,7 @@ func TestTextNamesLayerStepPathAndDeletion(t *testing.T) {
 	if !strings.Contains(out, want) {
 		t.Errorf("text report lacks %q:\n%s", want, out)
 	}
-	if !strings.Contains(out, "summary: 1 secret at 3 locations, 1 in deleted or overwritten files") {
+	if !strings.Contains(out, "summary: 1 secret (1 critical) at 3 locations, 1 in deleted or overwritten files") {
 		t.Errorf("text report lacks the summary:\n%s", out)
 	}
 }

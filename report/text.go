@@ -38,6 +38,17 @@ func (t *Text) image(w io.Writer, res *scan.Result) {
 	red := newRedactor(res, t.opts.ShowSecrets)
 	header(w, res, red)
 	groups := bySecret(res.Findings)
+	// Worst first; secrets of one severity keep their order of appearance.
+	slices.SortStableFunc(groups, func(a, b []finding.Finding) int {
+		wa, wb := worst(a), worst(b)
+		switch {
+		case wa == wb:
+			return 0
+		case wa.AtLeast(wb):
+			return -1
+		}
+		return 1
+	})
 	for i, g := range groups {
 		fmt.Fprintln(w)
 		t.secret(w, i+1, g, res, red)
@@ -49,7 +60,7 @@ func (t *Text) image(w io.Writer, res *scan.Result) {
 	for _, msg := range res.Errors {
 		fmt.Fprintf(w, "error: %s\n", red.text(msg))
 	}
-	fmt.Fprintln(w, summary(res, len(groups)))
+	fmt.Fprintln(w, summary(res, groups))
 }
 
 func header(w io.Writer, res *scan.Result, red *redactor) {
@@ -86,7 +97,7 @@ func (t *Text) secret(w io.Writer, n int, g []finding.Finding, res *scan.Result,
 	if first.Secret.IsZero() {
 		value = "(the file itself)"
 	}
-	fmt.Fprintf(w, "secret %d  %s  %s  (id %s)\n", n, first.RuleID, value, first.SecretID)
+	fmt.Fprintf(w, "secret %d  %s  %s  %s  (id %s)\n", n, worst(g), first.RuleID, value, first.SecretID)
 	fmt.Fprintf(w, "  %s\n", first.Description)
 	for _, f := range g {
 		rule := ""
@@ -95,6 +106,17 @@ func (t *Text) secret(w io.Writer, n int, g []finding.Finding, res *scan.Result,
 		}
 		fmt.Fprintf(w, "  - %s%s\n", place(f, res, red), rule)
 	}
+}
+
+// worst returns the highest severity among a secret's findings.
+func worst(g []finding.Finding) finding.Severity {
+	w := g[0].Severity
+	for _, f := range g[1:] {
+		if f.Severity.AtLeast(w) {
+			w = f.Severity
+		}
+	}
+	return w
 }
 
 // place describes one location so that a person can act on it, e.g.
@@ -153,6 +175,24 @@ func assignment(h scan.HistoryEntry, name string) string {
 	return "variable " + name
 }
 
+// bySeverity counts secrets by their worst severity: " (1 critical, 2 medium)".
+func bySeverity(groups [][]finding.Finding) string {
+	if len(groups) == 0 {
+		return ""
+	}
+	count := map[finding.Severity]int{}
+	for _, g := range groups {
+		count[worst(g)]++
+	}
+	var parts []string
+	for _, s := range []finding.Severity{finding.Critical, finding.High, finding.Medium, finding.Low} {
+		if count[s] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", count[s], s))
+		}
+	}
+	return " (" + strings.Join(parts, ", ") + ")"
+}
+
 func fileRef(loc finding.Location) string {
 	if loc.Line > 0 {
 		return fmt.Sprintf("%s:%d", loc.Path, loc.Line)
@@ -192,7 +232,7 @@ func clip(s string) string {
 	return string(r[:stepWidth-1]) + "…"
 }
 
-func summary(res *scan.Result, secrets int) string {
+func summary(res *scan.Result, groups [][]finding.Finding) string {
 	hidden := 0
 	for _, f := range res.Findings {
 		if f.Location.Status == finding.Deleted || f.Location.Status == finding.Overwritten {
@@ -200,7 +240,7 @@ func summary(res *scan.Result, secrets int) string {
 		}
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "summary: %s at %s", plural(secrets, "secret"), plural(len(res.Findings), "location"))
+	fmt.Fprintf(&b, "summary: %s%s at %s", plural(len(groups), "secret"), bySeverity(groups), plural(len(res.Findings), "location"))
 	if hidden > 0 {
 		fmt.Fprintf(&b, ", %d in deleted or overwritten files (still recoverable from the image)", hidden)
 	}

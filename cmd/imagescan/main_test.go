@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
 	"github.com/imagescan/imagescan/internal/fixture"
 )
 
@@ -78,7 +80,7 @@ func TestScanTextReport(t *testing.T) {
 		"private-app/.npmrc:1 · deleted by layer 4 (RUN rm -f .npmrc), still in the image",
 		"history 5 · RUN echo",
 		"build arg NPM_TOKEN",
-		"summary: 1 secret at 3 locations",
+		"summary: 1 secret (1 critical) at 3 locations",
 	} {
 		if !strings.Contains(got.stdout, want) {
 			t.Errorf("report lacks %q:\n%s", want, got.stdout)
@@ -272,5 +274,37 @@ func TestScanStandardInput(t *testing.T) {
 	got := imagescanIn(t, context.Background(), bytes.NewReader(data), "scan", "-")
 	if got.code != 1 || !strings.Contains(got.stdout, "private-app/.npmrc:1 · deleted by layer 4") {
 		t.Errorf("exit %d, report:\n%s%s", got.code, got.stdout, got.stderr)
+	}
+}
+
+func TestScanFailOn(t *testing.T) {
+	// An image whose only leak is a medium one: a secret-named ENV value.
+	img := fixture.WithConfig(t, fixture.Image(t, fixture.Layer{Tar: fixture.Tar(t, fixture.File("app/main.js", "ok"))}),
+		func(cf *v1.ConfigFile) { cf.Config.Env = []string{"API_TOKEN=plain-value-7731"} })
+	medium := filepath.Join(t.TempDir(), "medium.tar")
+	fixture.DockerArchive(t, medium, "example.test/medium:1", img)
+	same := "../../fixtures/npm-same-run/image.tar" // a critical npm token and a medium password
+
+	tests := map[string]struct {
+		args []string
+		code int
+	}{
+		"medium leak, default":          {[]string{"scan", medium}, 1},
+		"medium leak, --fail-on medium": {[]string{"scan", "--fail-on", "medium", medium}, 1},
+		"medium leak, --fail-on high":   {[]string{"scan", "--fail-on", "high", medium}, 0},
+		"critical leak, --fail-on high": {[]string{"scan", "--fail-on", "HIGH", same}, 1},
+		"critical, --fail-on critical":  {[]string{"scan", "--fail-on", "critical", "--exit-code", "4", same}, 4},
+		"unknown severity":              {[]string{"scan", "--fail-on", "severe", same}, 2},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			got := imagescan(t, tc.args...)
+			if got.code != tc.code {
+				t.Errorf("exit %d, want %d\n%s%s", got.code, tc.code, got.stdout, got.stderr)
+			}
+		})
+	}
+	if got := imagescan(t, "scan", "--fail-on", "high", medium); !strings.Contains(got.stdout, "secret 1  medium  secret-named-variable") {
+		t.Errorf("a finding below --fail-on must still be reported:\n%s", got.stdout)
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/imagescan/imagescan/finding"
 	"github.com/imagescan/imagescan/report"
 	"github.com/imagescan/imagescan/scan"
 	"github.com/imagescan/imagescan/scan/secrets"
@@ -21,6 +22,7 @@ type scanFlags struct {
 	output      string
 	showSecrets bool
 	exitCode    int
+	failOn      string
 	jobs        int
 	noProgress  bool
 	platform    string
@@ -60,6 +62,7 @@ from the docker config ($DOCKER_CONFIG or ~/.docker) and its helpers.`,
 	fl.StringVarP(&f.output, "output", "o", "", "write the report to `FILE` (created with mode 0600) instead of stdout")
 	fl.BoolVar(&f.showSecrets, "show-secrets", false, "print raw secret values; without it every output is redacted")
 	fl.IntVar(&f.exitCode, "exit-code", exitLeaks, "exit code when secrets are found")
+	fl.StringVar(&f.failOn, "fail-on", "low", "the lowest severity that makes the exit code non-zero: critical, high, medium or low")
 	fl.IntVarP(&f.jobs, "jobs", "j", 0, "layers scanned at once (default: the number of CPUs)")
 	fl.BoolVarP(&f.noProgress, "no-progress", "q", false, "no progress bar (there is never one when stderr is not a terminal)")
 	fl.BoolVar(&f.allLocal, "all-local", false, "scan every image the local Docker daemon holds, dangling build stages included")
@@ -69,6 +72,10 @@ from the docker config ($DOCKER_CONFIG or ~/.docker) and its helpers.`,
 }
 
 func runScan(ctx context.Context, f scanFlags, images []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	failOn, err := finding.ParseSeverity(f.failOn)
+	if err != nil {
+		return fmt.Errorf("--fail-on: %w", err)
+	}
 	ropts := report.Options{ShowSecrets: f.showSecrets}
 	rep, err := report.For(f.format, ropts)
 	if err != nil {
@@ -110,7 +117,7 @@ func runScan(ctx context.Context, f scanFlags, images []string, stdin io.Reader,
 		fmt.Fprintf(stderr, "imagescan: %v\n", err)
 		return &exitCodeError{exitError}
 	}
-	return verdict(results, failed, f.exitCode)
+	return verdict(results, failed, f.exitCode, failOn)
 }
 
 func scanOptions(f scanFlags) ([]scan.Option, error) {
@@ -188,17 +195,20 @@ func writeReport(rep report.Reporter, output string, stdout io.Writer, r *report
 	return file.Close()
 }
 
-// verdict picks the exit code: an error beats findings, findings beat clean.
-func verdict(results []*scan.Result, failed bool, leakCode int) error {
+// verdict picks the exit code: an error beats findings, findings at or
+// above failOn beat clean.
+func verdict(results []*scan.Result, failed bool, leakCode int, failOn finding.Severity) error {
 	if failed {
 		return &exitCodeError{exitError}
 	}
 	for _, r := range results {
-		if len(r.Findings) > 0 {
-			if leakCode == exitClean {
-				return nil
+		for _, f := range r.Findings {
+			if f.Severity.AtLeast(failOn) {
+				if leakCode == exitClean {
+					return nil
+				}
+				return &exitCodeError{leakCode}
 			}
-			return &exitCodeError{leakCode}
 		}
 	}
 	return nil

@@ -64,7 +64,7 @@ func ScanRaw(ctx context.Context, raw []byte, det finding.Detector) []finding.Fi
 	var out []finding.Finding
 	for _, m := range finding.Best(det.DetectFile(ctx, finding.File{Content: raw}), nil) {
 		out = append(out, finding.Finding{
-			RuleID: m.RuleID, Description: m.Description, Secret: m.Secret,
+			RuleID: m.RuleID, Description: m.Description, Secret: m.Secret, Severity: m.Severity,
 			Location: finding.Location{
 				Kind: finding.KindConfig, LayerIndex: -1, HistoryIndex: -1,
 				Field: "config (unparsed)", Line: m.Line, Column: m.Column,
@@ -151,7 +151,7 @@ func (s *scanner) finding(f field, m finding.Match) finding.Finding {
 		loc.CreatedBy = f.text
 		loc.LayerIndex = s.res.Layers.LayerOf(f.history)
 	}
-	return finding.Finding{RuleID: m.RuleID, Description: m.Description, Secret: m.Secret, Location: loc}
+	return finding.Finding{RuleID: m.RuleID, Description: m.Description, Secret: m.Secret, Severity: m.Severity, Location: loc}
 }
 
 // assignedTo returns the name of the first assignment whose value holds the

@@ -203,6 +203,7 @@ func (w *walker) add(ord int, p, sum string, ms []finding.Match) {
 			RuleID:      m.RuleID,
 			Description: m.Description,
 			Secret:      m.Secret,
+			Severity:    m.Severity,
 			Location: finding.Location{
 				Kind:           finding.KindLayer,
 				LayerIndex:     w.res.Index,

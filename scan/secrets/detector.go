@@ -112,17 +112,15 @@ func (d *Detector) SkipContent(path string) string {
 
 // DetectFile implements finding.Detector.
 func (d *Detector) DetectFile(ctx context.Context, f finding.File) []finding.Match {
-	var out []finding.Match
-	if isNpmrc(f.Path) {
-		out = append(out, parseNpmrc(f.Content)...)
-	}
+	out := parseCredentialFiles(f.Path, f.Content)
+	out = append(out, urlCredentials(f.Content, "url-credentials", "")...)
 	if len(f.Content) > 0 || f.Path != "" {
 		frag := detect.Fragment{Raw: string(f.Content), FilePath: f.Path, StartLine: 1}
 		for _, gf := range d.gl.DetectContext(ctx, frag) {
-			out = append(out, fromGitleaks(gf, f.Path))
+			out = append(out, fromGitleaks(gf))
 		}
 	}
-	return dropExamples(out)
+	return judge(f.Path, dropCovered(dropExamples(out)))
 }
 
 // DetectVariable implements finding.Detector.
@@ -131,30 +129,38 @@ func (d *Detector) DetectVariable(_ context.Context, name, value string) []findi
 	if !secretName(name) || notASecret(value) {
 		return nil
 	}
-	return []finding.Match{{
+	return judge("", []finding.Match{{
 		RuleID:      "secret-named-variable",
 		Description: fmt.Sprintf("A value assigned to %s, a name that says it holds a secret.", name),
 		Secret:      finding.NewSecret(value),
 		Priority:    priorityVariable,
-	}}
+		Severity:    finding.Medium,
+	}})
 }
 
-func fromGitleaks(gf report.Finding, path string) finding.Match {
+func fromGitleaks(gf report.Finding) finding.Match {
 	m := finding.Match{
 		RuleID:      gf.RuleID,
 		Description: gf.Description,
 		Line:        gf.StartLine,
 		Column:      gf.StartColumn,
 		Priority:    priorityKnownFormat,
+		Severity:    finding.Critical,
 	}
 	if !strings.HasPrefix(gf.Match, "file detected: ") {
 		m.Secret = finding.NewSecret(gf.Secret)
 	}
-	if strings.Contains(gf.RuleID, "generic") {
-		m.Priority = priorityGeneric
-		if inThirdPartyTree(path) {
-			m.Suppressed = finding.SuppressThirdParty
+	switch {
+	case strings.Contains(gf.RuleID, "generic"):
+		m.Priority, m.Severity = priorityGeneric, finding.Medium
+	case gf.RuleID == "private-key":
+		m.Severity = finding.High
+		if encryptedKey(gf.Secret) {
+			m.Severity = finding.Low
+			m.Description = "An encrypted private key: usable by whoever finds its passphrase."
 		}
+	case m.Secret.IsZero():
+		m.Severity = finding.High // a key store flagged by its file name
 	}
 	return m
 }
@@ -170,4 +176,44 @@ func dropExamples(ms []finding.Match) []finding.Match {
 		out = append(out, m)
 	}
 	return out
+}
+
+// dropCovered removes the matches of generic rules on lines where a more
+// specific rule found a secret: gitleaks' generic rule also fires on the
+// base64 "auth" of a docker config or the key of a credential line, whose
+// parser reports the decoded secret.
+func dropCovered(ms []finding.Match) []finding.Match {
+	specific := map[int]bool{}
+	for _, m := range ms {
+		if m.Priority < priorityGeneric && m.Line > 0 {
+			specific[m.Line] = true
+		}
+	}
+	out := ms[:0]
+	for _, m := range ms {
+		if m.Priority == priorityGeneric && specific[m.Line] {
+			continue
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// judge applies the rules that depend on where a match is: matches in the
+// tests of third-party packages are suppressed (counted, not reported),
+// and likely test values are low severity.
+func judge(path string, ms []finding.Match) []finding.Match {
+	for i := range ms {
+		m := &ms[i]
+		testPath := inTestTree(path)
+		switch {
+		case m.Priority == priorityGeneric && inThirdPartyTree(path):
+			m.Suppressed = finding.SuppressThirdParty
+		case testPath && inThirdPartyTree(path):
+			m.Suppressed = finding.SuppressThirdPartyTest
+		case testPath || likelyTestValue(m.Secret.Raw()):
+			m.Severity = finding.Low
+		}
+	}
+	return ms
 }

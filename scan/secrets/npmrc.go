@@ -1,8 +1,6 @@
 package secrets
 
 import (
-	"bytes"
-	"encoding/base64"
 	"fmt"
 	"path"
 	"strings"
@@ -20,56 +18,46 @@ func isNpmrc(p string) bool {
 
 // parseNpmrc finds the credentials of an npm config file: _authToken,
 // _auth and _password, scoped to a registry (//host/path/:_authToken) or
-// not, quoted or not. Environment placeholders such as ${NPM_TOKEN} are
-// expanded by npm at run time and are not secrets.
+// not, quoted or not. _auth (base64 user:password) and _password (base64
+// password) are decoded: the secret is the password, the description names
+// the user. Environment placeholders such as ${NPM_TOKEN} are expanded by
+// npm at run time and are not secrets.
 func parseNpmrc(content []byte) []finding.Match {
 	var out []finding.Match
-	for i, line := range bytes.Split(content, []byte("\n")) {
-		if m, ok := npmrcLine(string(line)); ok {
-			m.Line = i + 1
+	lines(content, func(n int, line string) {
+		key, value, ok := keyValue(line, "=")
+		if !ok || isPlaceholder(value) {
+			return
+		}
+		scope, setting := "", key
+		if i := strings.LastIndex(key, ":"); i >= 0 && strings.HasPrefix(key, "//") {
+			scope, setting = key[:i], key[i+1:]
+		}
+		if m, ok := npmrcSetting(setting, scope, value); ok {
+			m.Line, m.Column = n, strings.Index(line, value)+1
 			out = append(out, m)
 		}
-	}
+	})
 	return out
 }
 
-func npmrcLine(line string) (finding.Match, bool) {
-	trimmed := strings.TrimSpace(line)
-	if trimmed == "" || trimmed[0] == '#' || trimmed[0] == ';' {
-		return finding.Match{}, false
-	}
-	key, value, ok := strings.Cut(trimmed, "=")
-	if !ok {
-		return finding.Match{}, false
-	}
-	key = strings.TrimSpace(key)
-	value = unquote(strings.TrimSpace(value))
-	if isPlaceholder(value) {
-		return finding.Match{}, false
-	}
-	scope, setting := "", key
-	if i := strings.LastIndex(key, ":"); i >= 0 && strings.HasPrefix(key, "//") {
-		scope, setting = key[:i], key[i+1:]
-	}
-	m := finding.Match{
-		Secret:   finding.NewSecret(value),
-		Column:   strings.Index(line, value) + 1,
-		Priority: priorityParser,
-	}
+func npmrcSetting(setting, scope, value string) (finding.Match, bool) {
+	where := forScope(scope)
 	switch setting {
 	case "_authToken":
-		m.RuleID = "npmrc-auth-token"
-		m.Description = "An npm registry auth token in an npm config file" + forScope(scope) + "."
+		return credential("npmrc-auth-token", "An npm registry auth token in an npm config file"+where+".", value, 0, 0), true
 	case "_auth":
-		m.RuleID = "npmrc-auth"
-		m.Description = "npm basic auth (base64 user:password) in an npm config file" + forScope(scope) + forUser(value) + "."
+		if user, pass, ok := decodeUserPass(value); ok {
+			return credential("npmrc-auth", fmt.Sprintf("npm basic auth in an npm config file%s: the password of user %q, base64-encoded with it.", where, user), pass, 0, 0), true
+		}
+		return credential("npmrc-auth", "npm basic auth in an npm config file"+where+", not a valid base64 user:password.", value, 0, 0), true
 	case "_password":
-		m.RuleID = "npmrc-password"
-		m.Description = "An npm registry password (base64) in an npm config file" + forScope(scope) + "."
-	default:
-		return finding.Match{}, false
+		if pass, ok := decodeBase64(value); ok {
+			return credential("npmrc-password", "An npm registry password in an npm config file"+where+", base64-encoded.", pass, 0, 0), true
+		}
+		return credential("npmrc-password", "An npm registry password in an npm config file"+where+", not valid base64.", value, 0, 0), true
 	}
-	return m, true
+	return finding.Match{}, false
 }
 
 func forScope(scope string) string {
@@ -77,18 +65,4 @@ func forScope(scope string) string {
 		return ""
 	}
 	return " for " + scope
-}
-
-// forUser names the user of a base64 user:password pair, so the reader knows
-// whose account leaked. The password half is never put in the description.
-func forUser(b64 string) string {
-	raw, err := base64.StdEncoding.DecodeString(b64)
-	if err != nil {
-		return ", not valid base64"
-	}
-	user, _, ok := strings.Cut(string(raw), ":")
-	if !ok {
-		return ", decoding to no user:password pair"
-	}
-	return fmt.Sprintf(", user %q", user)
 }

@@ -28,17 +28,17 @@ func TestNpmrc(t *testing.T) {
 			"_authToken='npm_4zWH8xMS9BMoXOJrLo8F2nXMzqQdgCWwDllJ'",
 			[]hit{{"npmrc-auth-token", "npm_4zWH8xMS9BMoXOJrLo8F2nXMzqQdgCWwDllJ", 1, 13, "An npm registry auth token in an npm config file."}},
 		},
-		"_auth is base64 user:password and names the user": {
+		"_auth is decoded: the secret is the password, the user is named": {
 			"always-auth=true\n_auth=YWxpY2U6c3dvcmRmaXNoLTEyMw==\n",
-			[]hit{{"npmrc-auth", "YWxpY2U6c3dvcmRmaXNoLTEyMw==", 2, 7, `npm basic auth (base64 user:password) in an npm config file, user "alice".`}},
+			[]hit{{"npmrc-auth", "swordfish-123", 2, 7, `npm basic auth in an npm config file: the password of user "alice", base64-encoded with it.`}},
 		},
-		"scoped _password with its username": {
+		"scoped _password is decoded": {
 			"//npm.acme.example/:username=alice\n//npm.acme.example/:_password=c3dvcmRmaXNoLTEyMw==\n",
-			[]hit{{"npmrc-password", "c3dvcmRmaXNoLTEyMw==", 2, 31, "An npm registry password (base64) in an npm config file for //npm.acme.example/."}},
+			[]hit{{"npmrc-password", "swordfish-123", 2, 31, "An npm registry password in an npm config file for //npm.acme.example/, base64-encoded."}},
 		},
 		"_auth that is not base64 is still a leak": {
 			"_auth=not base64 at all!",
-			[]hit{{"npmrc-auth", "not base64 at all!", 1, 7, "npm basic auth (base64 user:password) in an npm config file, not valid base64."}},
+			[]hit{{"npmrc-auth", "not base64 at all!", 1, 7, "npm basic auth in an npm config file, not a valid base64 user:password."}},
 		},
 		"placeholders are not secrets": {
 			"//registry.npmjs.org/:_authToken=${NPM_TOKEN}\n_auth=$NPM_AUTH\n//x/:_password=\"${NPM_PASSWORD}\"\n_authToken=\n",
