@@ -308,3 +308,30 @@ func TestScanFailOn(t *testing.T) {
 		t.Errorf("a finding below --fail-on must still be reported:\n%s", got.stdout)
 	}
 }
+
+func TestScanCustomRules(t *testing.T) {
+	dir := t.TempDir()
+	rules := filepath.Join(dir, "rules.toml")
+	if err := os.WriteFile(rules, []byte("[extend]\nuseDefault = true\n[[rules]]\nid = \"acme-internal-token\"\nregex = '''acme_[a-z0-9]{32}'''\nkeywords = [\"acme_\"]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	img := fixture.Image(t, fixture.Layer{Tar: fixture.Tar(t, fixture.File("app/config.yml", "token: acme_"+strings.Repeat("z9", 16)+"\n"))})
+	archive := filepath.Join(dir, "acme.tar")
+	fixture.DockerArchive(t, archive, "example.test/acme:1", img)
+
+	if got := imagescan(t, "scan", archive); got.code != 0 {
+		t.Errorf("default rules: exit %d, want 0 (the ACME format is unknown to them)\n%s", got.code, got.stdout)
+	}
+	got := imagescan(t, "scan", "--config", rules, archive)
+	if got.code != 1 || !strings.Contains(got.stdout, "acme-internal-token") {
+		t.Errorf("custom rules: exit %d\n%s%s", got.code, got.stdout, got.stderr)
+	}
+	bad := filepath.Join(dir, "bad.toml")
+	if err := os.WriteFile(bad, []byte("[[rules]]\nid = \"broken\"\nregex = '''([a-z'''\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got = imagescan(t, "scan", "--config", bad, archive)
+	if got.code != 2 || !strings.Contains(got.stderr, `--config: `+bad+`: rule "broken": regex "([a-z" does not compile`) || strings.Count(got.stderr, "\n") != 1 {
+		t.Errorf("bad rules: exit %d stderr %q", got.code, got.stderr)
+	}
+}

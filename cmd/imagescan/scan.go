@@ -28,6 +28,7 @@ type scanFlags struct {
 	platform    string
 	insecure    bool
 	allLocal    bool
+	rules       string
 }
 
 func newScanCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
@@ -65,6 +66,7 @@ from the docker config ($DOCKER_CONFIG or ~/.docker) and its helpers.`,
 	fl.StringVar(&f.failOn, "fail-on", "low", "the lowest severity that makes the exit code non-zero: critical, high, medium or low")
 	fl.IntVarP(&f.jobs, "jobs", "j", 0, "layers scanned at once (default: the number of CPUs)")
 	fl.BoolVarP(&f.noProgress, "no-progress", "q", false, "no progress bar (there is never one when stderr is not a terminal)")
+	fl.StringVar(&f.rules, "config", "", "gitleaks-format rules `FILE`: extends the defaults with [extend] useDefault = true, else replaces them")
 	fl.BoolVar(&f.allLocal, "all-local", false, "scan every image the local Docker daemon holds, dangling build stages included")
 	fl.BoolVar(&f.insecure, "insecure", false, "allow plain HTTP to registries that are not on a loopback address")
 	fl.StringVar(&f.platform, "platform", "", "scan only this platform of an index, `os/arch[/variant]` (default: every platform)")
@@ -86,9 +88,9 @@ func runScan(ctx context.Context, f scanFlags, images []string, stdin io.Reader,
 		return err
 	}
 	srcOpts := []source.Option{source.WithPlatform(f.platform), source.WithInsecure(f.insecure), source.WithStdin(stdin)}
-	det, err := secrets.New()
+	det, err := secrets.New(secrets.WithRules(f.rules))
 	if err != nil {
-		return err
+		return fmt.Errorf("--config: %w", err)
 	}
 	bars := newProgress(stderr, !f.noProgress)
 	// One cache for the whole run: a layer several images share is scanned once.

@@ -7,11 +7,8 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/rs/zerolog"
-	"github.com/spf13/viper"
 	"github.com/zricethezav/gitleaks/v8/config"
 	"github.com/zricethezav/gitleaks/v8/detect"
-	"github.com/zricethezav/gitleaks/v8/logging"
 	"github.com/zricethezav/gitleaks/v8/report"
 
 	"github.com/imagescan/imagescan/finding"
@@ -43,43 +40,46 @@ type Detector struct {
 
 var _ finding.Detector = (*Detector)(nil)
 
-// loadMu serialises gitleaks config loading, which keeps global state.
+// loadMu serialises rule loading: gitleaks' loader and logger are global.
 var loadMu sync.Mutex
 
-// New builds a Detector with gitleaks' default rule set.
-func New() (*Detector, error) {
-	cfg, err := defaultConfig()
+// Option configures New.
+type Option func(*options) error
+
+type options struct {
+	rules string
+}
+
+// WithRules loads the rules from a gitleaks-format TOML file instead of
+// gitleaks' defaults: with [extend] useDefault = true it adds to them,
+// without it replaces them. imagescan's own parsers run either way. The
+// default is gitleaks' default rule set.
+func WithRules(path string) Option {
+	return func(o *options) error {
+		o.rules = path
+		return nil
+	}
+}
+
+// New builds a Detector. Build it once: loading rules compiles a few hundred
+// regular expressions.
+func New(opts ...Option) (*Detector, error) {
+	var o options
+	for _, opt := range opts {
+		if err := opt(&o); err != nil {
+			return nil, err
+		}
+	}
+	cfg, err := loadRules(o.rules)
 	if err != nil {
-		return nil, fmt.Errorf("loading gitleaks default rules: %w", err)
+		return nil, err
+	}
+	if len(cfg.Rules) == 0 {
+		return nil, errNoRules
 	}
 	gl := detect.NewDetector(cfg)
 	gl.MaxDecodeDepth = maxDecodeDepth
 	return &Detector{gl: gl, allowlist: cfg.Allowlists, rules: len(cfg.Rules) + ownRules}, nil
-}
-
-func defaultConfig() (config.Config, error) {
-	loadMu.Lock()
-	defer loadMu.Unlock()
-	// gitleaks logs to stderr from library code; imagescan's libraries are
-	// silent, so its logger is turned off for the whole process.
-	logging.Logger = zerolog.Nop()
-
-	v := viper.New()
-	v.SetConfigType("toml")
-	if err := v.ReadConfig(strings.NewReader(config.DefaultConfig)); err != nil {
-		return config.Config{}, err
-	}
-	var vc config.ViperConfig
-	if err := v.Unmarshal(&vc); err != nil {
-		return config.Config{}, err
-	}
-	if vc.AllowList != nil {
-		vc.AllowList.Paths = withoutThirdPartyPaths(vc.AllowList.Paths)
-	}
-	for _, a := range vc.Allowlists {
-		a.Paths = withoutThirdPartyPaths(a.Paths)
-	}
-	return vc.Translate()
 }
 
 // Rules returns the number of rules the Detector runs.

@@ -3,6 +3,9 @@ package secrets
 import (
 	"regexp"
 	"strings"
+
+	"github.com/zricethezav/gitleaks/v8/config"
+	glregexp "github.com/zricethezav/gitleaks/v8/regexp"
 )
 
 // thirdPartyTree matches paths inside trees of installed third-party
@@ -22,14 +25,35 @@ var thirdPartyAllowlist = []string{
 	"virtualenv", "package-lock", "Pipfile", `\.gem$`,
 }
 
-func withoutThirdPartyPaths(paths []string) []string {
-	var kept []string
-	for _, p := range paths {
-		if !containsAny(p, thirdPartyAllowlist) {
-			kept = append(kept, p)
+// defaultAllowlist is the description of gitleaks' default global
+// allowlist, the one whose third-party entries imagescan removes. A user's
+// own allowlists are left as written.
+const defaultAllowlist = "global allow lists"
+
+// withoutThirdPartyAllowlists rebuilds the default global allowlist
+// without its third-party path entries.
+func withoutThirdPartyAllowlists(lists []*config.Allowlist) []*config.Allowlist {
+	out := make([]*config.Allowlist, 0, len(lists))
+	for _, a := range lists {
+		if a.Description != defaultAllowlist {
+			out = append(out, a)
+			continue
+		}
+		var paths []*glregexp.Regexp
+		for _, p := range a.Paths {
+			if !containsAny(p.String(), thirdPartyAllowlist) {
+				paths = append(paths, p)
+			}
+		}
+		rebuilt := &config.Allowlist{
+			Description: a.Description, MatchCondition: a.MatchCondition, Commits: a.Commits,
+			Paths: paths, RegexTarget: a.RegexTarget, Regexes: a.Regexes, StopWords: a.StopWords,
+		}
+		if rebuilt.Validate() == nil {
+			out = append(out, rebuilt)
 		}
 	}
-	return kept
+	return out
 }
 
 func containsAny(s string, subs []string) bool {

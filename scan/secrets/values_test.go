@@ -39,16 +39,3 @@ func TestNotASecret(t *testing.T) {
 		}
 	}
 }
-
-func TestWithoutThirdPartyPaths(t *testing.T) {
-	in := []string{
-		`(?:^|/)node_modules(?:/.*)?$`, `(?:^|/)vendor/modules\.txt$`,
-		`(?i)\.(?:bmp|gif|jpe?g|png|svg|tiff?)$`, `(?:^|/)package-lock\.json$`,
-		`(?i)(?:^|/)(?:lib(?:64)?/python[23](?:\.\d{1,2})+)(?:/.*)?$`, `go\.(?:mod|sum|work(?:\.sum)?)$`,
-	}
-	got := withoutThirdPartyPaths(in)
-	want := []string{`(?i)\.(?:bmp|gif|jpe?g|png|svg|tiff?)$`, `go\.(?:mod|sum|work(?:\.sum)?)$`}
-	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
-		t.Errorf("withoutThirdPartyPaths = %q, want %q", got, want)
-	}
-}
