@@ -4,20 +4,25 @@ import "maps"
 
 // Reasons a file's content is not scanned, or a match is not reported.
 const (
-	SkipBinary             = "binary"           // NUL bytes in the first 8000 bytes; path rules still run
-	SkipAllowlisted        = "allowlisted_path" // the rule set allowlists the path (images, fonts, …)
-	SkipUnreadable         = "unreadable"       // the tar stream failed inside the file
-	SkipUnknownType        = "unknown_type"     // a tar entry type imagescan does not know
+	SkipBinary             = "binary"            // NUL bytes in the first 8000 bytes; path rules still run
+	SkipAllowlisted        = "allowlisted_path"  // the rule set allowlists the path (images, fonts, …)
+	SkipUnreadable         = "unreadable"        // the tar stream failed inside the file
+	SkipUnknownType        = "unknown_type"      // a tar entry type imagescan does not know
+	SkipNestedDepth        = "nested_too_deep"   // an archive deeper than the depth limit; path rules still run
+	SkipNestedLimit        = "nested_limit"      // an archive that would yield more than its size or ratio budget
+	SkipNestedTooLarge     = "nested_too_large"  // a zip too large to hold in memory for reading
+	SkipNestedBroken       = "nested_unreadable" // an archive that is corrupt or truncated
 	SuppressThirdParty     = "third_party_generic"
 	SuppressThirdPartyTest = "third_party_test"
 )
 
 // Coverage counts what a scan read and what it did not.
 type Coverage struct {
-	Files   int64 // regular files whose content was scanned
-	Bytes   int64 // bytes of content scanned
-	Links   int64 // symlinks and hardlinks, recorded and never followed
-	Removed int64 // whiteout and opaque-directory markers
+	Files    int64 // regular files whose content was scanned
+	Bytes    int64 // bytes of content scanned
+	Links    int64 // symlinks and hardlinks, recorded and never followed
+	Removed  int64 // whiteout and opaque-directory markers
+	Archives int64 // archives inside layer files that were opened
 
 	// Skipped counts the regular files whose content was not scanned, by
 	// reason. Suppressed counts matches not reported, by reason.
@@ -31,6 +36,7 @@ func (c *Coverage) Add(o Coverage) {
 	c.Bytes += o.Bytes
 	c.Links += o.Links
 	c.Removed += o.Removed
+	c.Archives += o.Archives
 	c.Skipped = addCounts(c.Skipped, o.Skipped)
 	c.Suppressed = addCounts(c.Suppressed, o.Suppressed)
 }

@@ -13,6 +13,10 @@ var reasonText = map[string]string{
 	"allowlisted_path":    "media files the rule set allowlists",
 	"unreadable":          "unreadable (the stream broke inside the file)",
 	"unknown_type":        "entries of an unknown tar type",
+	"nested_too_deep":     "files in archives nested too deep (path rules only)",
+	"nested_limit":        "archives past their size or ratio limit",
+	"nested_too_large":    "zip archives too large to read",
+	"nested_unreadable":   "corrupt or truncated archives",
 	"third_party_generic": "generic-rule matches in third-party packages",
 	"third_party_test":    "matches in third-party packages' tests",
 }

@@ -87,6 +87,7 @@ type jsonCoverage struct {
 	Bytes      int64            `json:"bytes"`
 	Links      int64            `json:"links"`
 	Whiteouts  int64            `json:"whiteouts"`
+	Archives   int64            `json:"archives"`
 	Skipped    map[string]int64 `json:"skipped"`
 	Suppressed map[string]int64 `json:"suppressed"`
 }
@@ -154,7 +155,7 @@ func location(l finding.Location, red *redactor) jsonLocation {
 
 func coverage(c finding.Coverage) jsonCoverage {
 	return jsonCoverage{
-		Files: c.Files, Bytes: c.Bytes, Links: c.Links, Whiteouts: c.Removed,
+		Files: c.Files, Bytes: c.Bytes, Links: c.Links, Whiteouts: c.Removed, Archives: c.Archives,
 		Skipped: nonNilMap(c.Skipped), Suppressed: nonNilMap(c.Suppressed),
 	}
 }

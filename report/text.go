@@ -246,6 +246,9 @@ func summary(res *scan.Result, groups [][]finding.Finding) string {
 	}
 	c := res.Coverage
 	fmt.Fprintf(&b, "; scanned %s (%s)", plural(int(c.Files), "file"), bytesText(c.Bytes))
+	if c.Archives > 0 {
+		fmt.Fprintf(&b, ", %s opened", plural(int(c.Archives), "archive"))
+	}
 	if s := counts(c.Skipped); s != "" {
 		fmt.Fprintf(&b, "; not scanned: %s", s)
 	}

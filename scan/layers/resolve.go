@@ -25,7 +25,7 @@ func Resolve(results []*Result) {
 				if later == nil {
 					continue
 				}
-				if st, ok := later.hides(loc.Path); ok {
+				if st, ok := later.hides(res.filePaths[i]); ok {
 					loc.Status, loc.RemovedByLayer = st, later.Index
 					break
 				}

@@ -2,6 +2,7 @@ package layers
 
 import (
 	"archive/tar"
+	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -20,6 +21,10 @@ const (
 	DefaultWindow  = 1 << 20 // bytes of a file handed to the detector at once
 	DefaultOverlap = 16 << 10
 	sniffLen       = 8000 // bytes looked at for a NUL to call a file binary
+
+	DefaultMaxDepth        = 3
+	DefaultMaxArchiveBytes = 512 << 20
+	DefaultMaxRatio        = 200
 )
 
 // Options tune a walk. The zero value uses the defaults.
@@ -31,6 +36,18 @@ type Options struct {
 	// Overlap is how much consecutive windows share. It must be less than
 	// half the window. The default is 16 KiB, room for a PEM private key.
 	Overlap int
+
+	// MaxDepth is how deep archives inside layer files are opened: a
+	// .tgz in a .jar in a layer is depth 2. Files in archives deeper than
+	// that are scanned by their path only, and counted. The default is 3;
+	// a negative value opens no archives.
+	MaxDepth int
+	// MaxArchiveBytes bounds the uncompressed bytes that the archives of
+	// one layer file may yield, nested ones included; no more than
+	// MaxRatio times the file's own size either. What lies beyond is
+	// counted, not scanned. The defaults are 512 MiB and 200.
+	MaxArchiveBytes int64
+	MaxRatio        int64
 }
 
 func (o Options) withDefaults() Options {
@@ -40,7 +57,22 @@ func (o Options) withDefaults() Options {
 	if o.Overlap <= 0 || o.Overlap*2 >= o.Window {
 		o.Overlap = min(DefaultOverlap, o.Window/4)
 	}
+	if o.MaxDepth == 0 {
+		o.MaxDepth = DefaultMaxDepth
+	}
+	if o.MaxArchiveBytes <= 0 {
+		o.MaxArchiveBytes = DefaultMaxArchiveBytes
+	}
+	if o.MaxRatio <= 0 {
+		o.MaxRatio = DefaultMaxRatio
+	}
 	return o
+}
+
+// archiveBudget is how many uncompressed bytes the archives in a layer file
+// of the given size may yield.
+func (o Options) archiveBudget(size int64) int64 {
+	return min(o.MaxArchiveBytes, o.MaxRatio*max(size, 1<<20))
 }
 
 // entry is what a layer writes at one path: the ordinal of its last tar
@@ -63,6 +95,9 @@ type Result struct {
 	// pending holds each finding's tar entry ordinal until the walk ends and
 	// rewrites of the same path in the same layer are known.
 	pending []int
+	// filePaths holds, for each finding, the path of the layer file it is
+	// in: its Path, or for a file inside an archive the archive's path.
+	filePaths []string
 }
 
 // walker carries one walk's state.
@@ -73,6 +108,18 @@ type walker struct {
 	res  *Result
 	buf  []byte
 	hash hash.Hash
+
+	peek   []*bufio.Reader // one per archive depth, reused
+	budget int64           // uncompressed bytes archives in the current layer file may still yield
+}
+
+// target is a file being scanned: a layer file, or a file inside an
+// archive inside one.
+type target struct {
+	ord   int    // the layer file's tar entry ordinal
+	layer string // the layer file's path
+	path  string // the path reported: the layer path, or a chain like a.tgz!package/.npmrc
+	depth int    // how many archives the file is inside
 }
 
 // Walk reads the uncompressed layer tarball r to its last entry, once, and
@@ -132,7 +179,8 @@ func (w *walker) entry(ord int, hdr *tar.Header, tr *tar.Reader) error {
 	w.res.writes[pathKey(p)] = entry{ord: ord, dir: hdr.Typeflag == tar.TypeDir}
 	switch hdr.Typeflag {
 	case tar.TypeReg:
-		return w.file(ord, p, tr)
+		w.budget = w.opt.archiveBudget(hdr.Size)
+		return w.file(target{ord: ord, layer: p, path: p}, tr)
 	case tar.TypeSymlink, tar.TypeLink:
 		w.res.Coverage.Links++
 		w.link(ord, p, hdr.Linkname)
@@ -146,46 +194,62 @@ func (w *walker) entry(ord int, hdr *tar.Header, tr *tar.Reader) error {
 // link runs the path rules on a link's name and on its target, and records
 // what they find at the link: the target is never followed, and may not
 // exist in this layer at all.
-func (w *walker) link(ord int, p, target string) {
+func (w *walker) link(ord int, p, linkname string) {
 	ms := w.det.DetectFile(w.ctx, finding.File{Path: p})
-	if t := cleanPath(target); t != "" && t != p {
+	if t := cleanPath(linkname); t != "" && t != p {
 		ms = append(ms, w.det.DetectFile(w.ctx, finding.File{Path: t})...)
 	}
-	w.add(ord, p, "", finding.Best(ms, w.suppressed()))
+	w.add(target{ord: ord, layer: p, path: p}, "", finding.Best(ms, w.suppressed()))
 }
 
-// file scans one regular file's content.
-func (w *walker) file(ord int, p string, r io.Reader) error {
-	if reason := w.det.SkipContent(p); reason != "" {
+// file scans one file's content: as an archive when its magic bytes say
+// it is one, else as text, or by its path alone when it is binary.
+func (w *walker) file(t target, r io.Reader) error {
+	if reason := w.det.SkipContent(t.path); reason != "" {
 		w.res.Coverage.Skip(reason)
 		return nil
 	}
+	br := w.peeker(t.depth, r)
+	head, _ := br.Peek(512)
+	if k := sniff(head); k != notArchive {
+		return w.archive(t, br, k)
+	}
 	w.hash.Reset()
-	ms, binary, err := w.windows(p, r)
+	ms, binary, err := w.windows(t.path, br)
 	if err != nil {
 		w.res.Coverage.Skip(finding.SkipUnreadable)
-		w.add(ord, p, "", ms)
-		return fmt.Errorf("reading %s: %w", p, err)
+		w.add(t, "", ms)
+		return fmt.Errorf("reading %s: %w", t.path, err)
 	}
 	if binary {
 		w.res.Coverage.Skip(finding.SkipBinary)
-		return w.binaryFile(ord, p, r)
+		return w.binaryFile(t, br)
 	}
-	w.add(ord, p, hex.EncodeToString(w.hash.Sum(nil)), ms)
+	w.add(t, hex.EncodeToString(w.hash.Sum(nil)), ms)
 	return nil
+}
+
+// peeker returns the reusable buffered reader of an archive depth, reset
+// to read r.
+func (w *walker) peeker(depth int, r io.Reader) *bufio.Reader {
+	for len(w.peek) <= depth {
+		w.peek = append(w.peek, bufio.NewReaderSize(nil, 4096))
+	}
+	w.peek[depth].Reset(r)
+	return w.peek[depth]
 }
 
 // binaryFile runs the path rules on a binary file and, when one matches,
 // reads the rest of the file to record its digest as evidence.
-func (w *walker) binaryFile(ord int, p string, r io.Reader) error {
-	ms := finding.Best(w.det.DetectFile(w.ctx, finding.File{Path: p}), w.suppressed())
+func (w *walker) binaryFile(t target, r io.Reader) error {
+	ms := finding.Best(w.det.DetectFile(w.ctx, finding.File{Path: t.path}), w.suppressed())
 	if len(ms) == 0 {
 		return nil
 	}
 	if _, err := io.Copy(w.hash, r); err != nil {
-		return fmt.Errorf("reading %s: %w", p, err)
+		return fmt.Errorf("reading %s: %w", t.path, err)
 	}
-	w.add(ord, p, hex.EncodeToString(w.hash.Sum(nil)), ms)
+	w.add(t, hex.EncodeToString(w.hash.Sum(nil)), ms)
 	return nil
 }
 
@@ -196,8 +260,8 @@ func (w *walker) suppressed() map[string]int64 {
 	return w.res.Coverage.Suppressed
 }
 
-// add records the matches found in the file at p as findings.
-func (w *walker) add(ord int, p, sum string, ms []finding.Match) {
+// add records the matches found in the file t as findings.
+func (w *walker) add(t target, sum string, ms []finding.Match) {
 	for _, m := range ms {
 		w.res.Findings = append(w.res.Findings, finding.Finding{
 			RuleID:      m.RuleID,
@@ -208,7 +272,7 @@ func (w *walker) add(ord int, p, sum string, ms []finding.Match) {
 				Kind:           finding.KindLayer,
 				LayerIndex:     w.res.Index,
 				HistoryIndex:   -1,
-				Path:           p,
+				Path:           t.path,
 				Line:           m.Line,
 				Column:         m.Column,
 				Status:         finding.Visible,
@@ -216,7 +280,8 @@ func (w *walker) add(ord int, p, sum string, ms []finding.Match) {
 				FileSHA256:     sum,
 			},
 		})
-		w.res.pending = append(w.res.pending, ord)
+		w.res.pending = append(w.res.pending, t.ord)
+		w.res.filePaths = append(w.res.filePaths, t.layer)
 	}
 }
 
@@ -225,7 +290,7 @@ func (w *walker) add(ord int, p, sum string, ms []finding.Match) {
 func (r *Result) settleSameLayer() {
 	for i := range r.Findings {
 		loc := &r.Findings[i].Location
-		if e, ok := r.writes[pathKey(loc.Path)]; ok && e.ord > r.pending[i] {
+		if e, ok := r.writes[pathKey(r.filePaths[i])]; ok && e.ord > r.pending[i] {
 			loc.Status = finding.Overwritten
 			loc.RemovedByLayer = r.Index
 		}
@@ -240,6 +305,7 @@ func (r *Result) Reindexed(i int) *Result {
 	c := *r
 	c.Index = i
 	c.Findings = slices.Clone(r.Findings)
+	c.filePaths = slices.Clone(r.filePaths)
 	for k := range c.Findings {
 		loc := &c.Findings[k].Location
 		loc.LayerIndex = i

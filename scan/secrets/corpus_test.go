@@ -1,6 +1,9 @@
 package secrets_test
 
 import (
+	"archive/zip"
+	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -9,7 +12,9 @@ import (
 	"encoding/base64"
 	"encoding/pem"
 	"fmt"
+	"maps"
 	mrand "math/rand/v2"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -72,6 +77,7 @@ func corpus(t *testing.T) ([]corpusFile, []label, func(*v1.ConfigFile)) {
 	kubeTok, kubeKey := g.of("", alnum, 48), base64.StdEncoding.EncodeToString([]byte(g.of("", alnum, 60)))
 	dbPass, stripe := "Db-"+g.of("", alnum, 16), "sk_live_"+g.of("", alnum, 32)
 	pgPass, slack := "Pg-"+g.of("", alnum, 16), "xoxb-"+g.of("", "0123456789", 12)+"-"+g.of("", "0123456789", 13)+"-"+g.of("", alnum, 24)
+	nestedNpm, amqpPass := g.of("npm_", alnum, 36), "Mq-"+g.of("", alnum, 16)
 	envTok, labelPass, argPass, pipEnvPass := "env-"+g.of("", alnum, 20), "lbl-"+g.of("", alnum, 16), "arg-"+g.of("", alnum, 16), "pe-"+g.of("", alnum, 16)
 	rsaKey, encRSA, sshKey, encSSH := keys(t)
 
@@ -99,6 +105,8 @@ func corpus(t *testing.T) ([]corpusFile, []label, func(*v1.ConfigFile)) {
 		{"srv/app/notify.py", "SLACK = \"" + slack + "\"\nEXAMPLE = \"ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"\nAWS_DOCS = \"AKIAIOSFODNN7EXAMPLE\"\n"},
 		{"srv/app/node_modules/@acme/private/.npmrc", "//registry.npmjs.org/:_authToken=" + npm + "\n"},
 		{"srv/app/node_modules/left-pad/test/fixtures.js", "const token = '" + g.of("ghp_", alnum, 36) + "';\n"},
+		{"srv/vendor/private-lib-1.0.0.tgz", string(targz(t, map[string]string{"package/.npmrc": "//registry.npmjs.org/:_authToken=" + nestedNpm + "\n", "package/README.md": "token: <your token>\n"}))},
+		{"srv/app/app.jar", string(zipped(t, map[string]string{"BOOT-INF/classes/application.properties": "spring.datasource.url=jdbc:postgresql://db/app\nspring.rabbitmq.addresses=amqp://app:" + amqpPass + "@mq.internal:5672\n"}))},
 	}
 	labels := []label{
 		{"app/.npmrc", npm, "npm-access-token", finding.Critical},
@@ -130,6 +138,8 @@ func corpus(t *testing.T) ([]corpusFile, []label, func(*v1.ConfigFile)) {
 		{"srv/app/db.js", pgPass, "url-credentials", finding.High},
 		{"srv/app/notify.py", slack, "slack-bot-token", finding.Critical},
 		{"srv/app/node_modules/@acme/private/.npmrc", npm, "npm-access-token", finding.Critical},
+		{"srv/vendor/private-lib-1.0.0.tgz!package/.npmrc", nestedNpm, "npm-access-token", finding.Critical},
+		{"srv/app/app.jar!BOOT-INF/classes/application.properties", amqpPass, "url-credentials", finding.High},
 		{"config.Env[1]", envTok, "secret-named-variable", finding.Medium},
 		{"config.Env[2]", pipEnvPass, "url-credentials", finding.High},
 		{`config.Labels["deploy.password"]`, labelPass, "secret-named-variable", finding.Medium},
@@ -141,6 +151,44 @@ func corpus(t *testing.T) ([]corpusFile, []label, func(*v1.ConfigFile)) {
 		cf.History = append(cf.History, v1.History{CreatedBy: "|2 DB_PASSWORD=" + argPass + " TOKEN_URL=https://auth.acme.example/token /bin/sh -c make", EmptyLayer: true})
 	}
 	return files, labels, config
+}
+
+// targz returns a gzip-compressed tarball of files.
+func targz(t *testing.T, files map[string]string) []byte {
+	t.Helper()
+	var entries []fixture.Entry
+	for _, name := range slices.Sorted(maps.Keys(files)) {
+		entries = append(entries, fixture.File(name, files[name]))
+	}
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if _, err := zw.Write(fixture.Tar(t, entries...)); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// zipped returns a zip archive of files.
+func zipped(t *testing.T, files map[string]string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, name := range slices.Sorted(maps.Keys(files)) {
+		f, err := zw.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.Write([]byte(files[name])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }
 
 // keys returns a PEM RSA key, the same encrypted, an OpenSSH ed25519 key

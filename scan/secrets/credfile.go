@@ -49,7 +49,7 @@ func parseCredentialFiles(p string, content []byte) []finding.Match {
 
 func baseIs(names ...string) func(string) bool {
 	return func(p string) bool {
-		b := path.Base(p)
+		b := base(p)
 		for _, n := range names {
 			if b == n {
 				return true
@@ -62,12 +62,21 @@ func baseIs(names ...string) func(string) bool {
 func suffixIs(suffixes ...string) func(string) bool {
 	return func(p string) bool {
 		for _, s := range suffixes {
-			if p == s || strings.HasSuffix(p, "/"+s) {
+			if p == s || strings.HasSuffix(p, "/"+s) || strings.HasSuffix(p, "!"+s) {
 				return true
 			}
 		}
 		return false
 	}
+}
+
+// base is the last element of a path, which may be a chain through
+// archives (bundle.tgz!package/.npmrc).
+func base(p string) string {
+	if i := strings.LastIndexByte(p, '!'); i >= 0 {
+		p = p[i+1:]
+	}
+	return path.Base(p)
 }
 
 // credential is a match of a credential-file parser.

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"path"
 	"slices"
 	"strings"
 
@@ -16,7 +15,7 @@ import (
 // containers auth.json.
 func isDockerConfig(p string) bool {
 	return strings.HasSuffix(p, ".docker/config.json") ||
-		path.Base(p) == "auth.json" && strings.Contains(p, "containers")
+		base(p) == "auth.json" && strings.Contains(p, "containers")
 }
 
 type dockerAuth struct {

@@ -2,7 +2,6 @@ package secrets
 
 import (
 	"fmt"
-	"path"
 	"strings"
 
 	"github.com/imagescan/imagescan/finding"
@@ -12,8 +11,8 @@ import (
 // project or home directory, or npmrc as in /etc/npmrc and
 // /usr/local/etc/npmrc.
 func isNpmrc(p string) bool {
-	base := path.Base(p)
-	return base == ".npmrc" || base == "npmrc"
+	b := base(p)
+	return b == ".npmrc" || b == "npmrc"
 }
 
 // parseNpmrc finds the credentials of an npm config file: _authToken,

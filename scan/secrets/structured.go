@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"path"
 	"regexp"
 	"slices"
 	"strings"
@@ -121,7 +120,7 @@ var kubeSecretKey = regexp.MustCompile(`^\s*-?\s*(token|client-key-data|password
 // isKubeconfig reports whether p is a kubeconfig: ~/.kube/config, or a
 // file named kubeconfig or *.kubeconfig.
 func isKubeconfig(p string) bool {
-	b := path.Base(p)
+	b := base(p)
 	return strings.HasSuffix(p, ".kube/config") || b == "kubeconfig" || strings.HasSuffix(b, ".kubeconfig")
 }
 
@@ -147,7 +146,7 @@ func parseKubeconfig(content []byte) []finding.Match {
 // app.env. Example and template files are not: their values are
 // placeholders by design.
 func isEnvFile(p string) bool {
-	b := path.Base(p)
+	b := base(p)
 	for _, suffix := range []string{".example", ".sample", ".template", ".dist", ".tpl"} {
 		if strings.HasSuffix(b, suffix) {
 			return false
