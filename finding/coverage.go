@@ -4,16 +4,16 @@ import "maps"
 
 // Reasons a file's content is not scanned, or a match is not reported.
 const (
-	SkipBinary             = "binary"            // NUL bytes in the first 8000 bytes; path rules still run
-	SkipAllowlisted        = "allowlisted_path"  // the rule set allowlists the path (images, fonts, …)
-	SkipUnreadable         = "unreadable"        // the tar stream failed inside the file
-	SkipUnknownType        = "unknown_type"      // a tar entry type imagescan does not know
-	SkipNestedDepth        = "nested_too_deep"   // an archive deeper than the depth limit; path rules still run
-	SkipNestedLimit        = "nested_limit"      // an archive that would yield more than its size or ratio budget
-	SkipNestedTooLarge     = "nested_too_large"  // a zip too large to hold in memory for reading
-	SkipNestedBroken       = "nested_unreadable" // an archive that is corrupt or truncated
-	SuppressThirdParty     = "third_party_generic"
-	SuppressThirdPartyTest = "third_party_test"
+	SkipBinary               = "binary"            // NUL bytes in the first 8000 bytes; path rules still run
+	SkipAllowlisted          = "allowlisted_path"  // the rule set allowlists the path (images, fonts, …)
+	SkipUnreadable           = "unreadable"        // the tar stream failed inside the file
+	SkipUnknownType          = "unknown_type"      // a tar entry type imagescan does not know
+	SkipNestedDepth          = "nested_too_deep"   // an archive deeper than the depth limit; path rules still run
+	SkipNestedLimit          = "nested_limit"      // an archive that would yield more than its size or ratio budget
+	SkipNestedTooLarge       = "nested_too_large"  // a zip too large to hold in memory for reading
+	SkipNestedBroken         = "nested_unreadable" // an archive that is corrupt or truncated
+	SuppressThirdParty       = "third_party_generic"
+	SuppressThirdPartySample = "third_party_sample"
 )
 
 // Coverage counts what a scan read and what it did not.

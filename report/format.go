@@ -18,7 +18,7 @@ var reasonText = map[string]string{
 	"nested_too_large":    "zip archives too large to read",
 	"nested_unreadable":   "corrupt or truncated archives",
 	"third_party_generic": "generic-rule matches in third-party packages",
-	"third_party_test":    "matches in third-party packages' tests",
+	"third_party_sample":  "matches in third-party tests, examples and docs",
 }
 
 // counts renders reason counts as "3 binary (path rules only), 1 …".

@@ -68,7 +68,7 @@ func corpus(t *testing.T) ([]corpusFile, []label, func(*v1.ConfigFile)) {
 	ghp, ghp2 := g.of("ghp_", alnum, 36), g.of("ghp_", alnum, 36)
 	yarnTok, identPass := g.of("", alnum, 32), "ident-"+g.of("", alnum, 14)
 	regPass, idTok := "dk-"+g.of("", alnum, 20), g.of("", alnum, 40)
-	netrcPass := g.of("", hexa, 32)
+	netrcPass, aptPass := g.of("", hexa, 32), "apt-"+g.of("", alnum, 20)
 	pypi := "pypi-AgEIcHlwaS5vcmc" + g.of("", alnum, 70)
 	pypiPlain, pipPass := "pw-"+g.of("", alnum, 18), "Pip-"+g.of("", alnum, 16)
 	gem := "rubygems_" + g.of("", hexa, 48)
@@ -88,6 +88,7 @@ func corpus(t *testing.T) ([]corpusFile, []label, func(*v1.ConfigFile)) {
 		{"root/.docker/config.json", fmt.Sprintf("{\n  \"auths\": {\n    \"registry.acme.example\": {\n      \"auth\": %q\n    },\n    \"ghcr.io\": {\n      \"identitytoken\": %q\n    },\n    \"empty.example\": {\n      \"auth\": \"\"\n    }\n  },\n  \"credsStore\": \"desktop\"\n}\n", base64.StdEncoding.EncodeToString([]byte("deploy:"+regPass)), idTok)},
 		{"root/.git-credentials", "https://ci-bot:" + ghp + "@github.com\nhttps://github.com\n"},
 		{"root/.netrc", "machine api.heroku.com\n  login ops@acme.example\n  password " + netrcPass + "\nmachine git.example login bob password $NETRC_PASSWORD\n"},
+		{"etc/apt/auth.conf.d/acme.conf", "machine apt.acme.example/debian\nlogin ci\npassword " + aptPass + "\n"},
 		{"root/.pypirc", "[distutils]\nindex-servers = pypi internal\n\n[pypi]\nusername = __token__\npassword = " + pypi + "\n\n[internal]\nrepository = https://pypi.acme.example\nusername = ci\npassword = " + pypiPlain + "\n\n[testpypi]\npassword = <your token>\n"},
 		{"etc/pip.conf", "[global]\nindex-url = https://ci:" + pipPass + "@pypi.acme.example/simple\nextra-index-url = https://pypi.org/simple\n"},
 		{"root/.gem/credentials", "---\n:rubygems_api_key: " + gem + "\n"},
@@ -118,6 +119,7 @@ func corpus(t *testing.T) ([]corpusFile, []label, func(*v1.ConfigFile)) {
 		{"root/.docker/config.json", idTok, "docker-config-identity-token", finding.High},
 		{"root/.git-credentials", ghp, "github-pat", finding.Critical},
 		{"root/.netrc", netrcPass, "netrc-password", finding.High},
+		{"etc/apt/auth.conf.d/acme.conf", aptPass, "netrc-password", finding.High},
 		{"root/.pypirc", pypi, "pypi-upload-token", finding.Critical},
 		{"root/.pypirc", pypiPlain, "pypirc-password", finding.High},
 		{"etc/pip.conf", pipPass, "pip-index-credentials", finding.High},
@@ -281,7 +283,7 @@ func TestCorpusPrecisionAndRecall(t *testing.T) {
 	if recall < 1 {
 		t.Errorf("recall %.3f: planted but not found:\n  %s", recall, strings.Join(fn, "\n  "))
 	}
-	if res.Coverage.Suppressed[finding.SuppressThirdPartyTest] != 1 {
+	if res.Coverage.Suppressed[finding.SuppressThirdPartySample] != 1 {
 		t.Errorf("suppressed %v, want the third-party test fixture's token counted", res.Coverage.Suppressed)
 	}
 }

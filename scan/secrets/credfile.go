@@ -26,6 +26,7 @@ var credentialFiles = []credentialFile{
 	{isDockerConfig, parseDockerConfig},
 	{baseIs(".git-credentials"), parseGitCredentials},
 	{baseIs(".netrc", "_netrc"), parseNetrc},
+	{isAptAuth, parseNetrc},
 	{baseIs(".pypirc"), parsePypirc},
 	{baseIs("pip.conf", "pip.ini"), parsePipConf},
 	{suffixIs(".gem/credentials"), parseGemCredentials},
@@ -34,6 +35,13 @@ var credentialFiles = []credentialFile{
 	{suffixIs(".aws/credentials", ".aws/config"), parseAWSConfig},
 	{isKubeconfig, parseKubeconfig},
 	{isEnvFile, parseEnvFile},
+}
+
+// isAptAuth reports whether p is apt's credentials for private
+// repositories, /etc/apt/auth.conf or a file in auth.conf.d, which use the
+// netrc format.
+func isAptAuth(p string) bool {
+	return suffixIs("etc/apt/auth.conf")(p) || strings.Contains(p, "etc/apt/auth.conf.d/") && strings.HasSuffix(p, ".conf")
 }
 
 // parseCredentialFiles runs the parsers for the file at p.

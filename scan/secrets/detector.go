@@ -3,6 +3,7 @@ package secrets
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -151,7 +152,9 @@ func fromGitleaks(gf report.Finding) finding.Match {
 		m.Secret = finding.NewSecret(gf.Secret)
 	}
 	switch {
-	case strings.Contains(gf.RuleID, "generic"):
+	case strings.Contains(gf.RuleID, "generic"), bareHash.MatchString(gf.Secret):
+		// A value of hex digits alone is a hash more often than a token:
+		// some rules (sourcegraph's, for one) accept any 40-digit hex.
 		m.Priority, m.Severity = priorityGeneric, finding.Medium
 	case gf.RuleID == "private-key":
 		m.Severity = finding.High
@@ -164,6 +167,9 @@ func fromGitleaks(gf report.Finding) finding.Match {
 	}
 	return m
 }
+
+// bareHash matches a value made of hex digits alone, as long as a hash.
+var bareHash = regexp.MustCompile(`^[0-9a-fA-F]{32,128}$`)
 
 // dropExamples removes matches whose value is a documented example key or
 // an obvious placeholder: those are never findings.
@@ -199,21 +205,35 @@ func dropCovered(ms []finding.Match) []finding.Match {
 	return out
 }
 
-// judge applies the rules that depend on where a match is: matches in the
-// tests of third-party packages are suppressed (counted, not reported),
-// and likely test values are low severity.
+// judge applies the rules that depend on where a match is. In third-party
+// trees, context-free matches and matches in the packages' own tests,
+// examples and docs are suppressed (counted, not reported). Elsewhere,
+// likely test values are low severity.
 func judge(path string, ms []finding.Match) []finding.Match {
+	thirdParty := inThirdPartyTree(path)
 	for i := range ms {
 		m := &ms[i]
-		testPath := inTestTree(path)
 		switch {
-		case m.Priority == priorityGeneric && inThirdPartyTree(path):
+		case thirdParty && contextFree(*m):
 			m.Suppressed = finding.SuppressThirdParty
-		case testPath && inThirdPartyTree(path):
-			m.Suppressed = finding.SuppressThirdPartyTest
-		case testPath || likelyTestValue(m.Secret.Raw()):
+		case thirdParty && isSample(path) && !fromCredentialFile(*m):
+			m.Suppressed = finding.SuppressThirdPartySample
+		case inTestTree(path) || likelyTestValue(m.Secret.Raw()):
 			m.Severity = finding.Low
 		}
 	}
 	return ms
+}
+
+// contextFree reports whether a match stands on its pattern alone, with
+// nothing around it to say it is a credential: gitleaks' generic rule,
+// and passwords in URLs, which documentation is full of.
+func contextFree(m finding.Match) bool {
+	return m.Priority == priorityGeneric || m.RuleID == "url-credentials"
+}
+
+// fromCredentialFile reports whether a match comes from a credential-file
+// parser, which reports wherever the file is.
+func fromCredentialFile(m finding.Match) bool {
+	return m.Priority == priorityParser && m.RuleID != "url-credentials"
 }

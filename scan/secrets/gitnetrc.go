@@ -20,6 +20,16 @@ var dummyURLPasswords = map[string]bool{
 	"your-password": true, "yourpassword": true, "token": true, "example": true,
 }
 
+// dummyURLPassword reports whether a URL's password is a placeholder of
+// documentation or a template: a dummy word, a variable ($PASS, %s,
+// {password}, <pass>), or troff markup in a man page.
+func dummyURLPassword(user, pass string) bool {
+	if isPlaceholder(pass) || isPlaceholder(user) || dummyURLPasswords[strings.ToLower(pass)] {
+		return true
+	}
+	return strings.ContainsAny(pass[:1], `$%{<[\`) || strings.Contains(pass, `\f`)
+}
+
 // urlCredentials finds passwords in URLs in any text: database URLs,
 // registry URLs in pip.conf and .git-credentials, proxy settings. The
 // secret is the password, decoded from URL escapes.
@@ -35,7 +45,7 @@ func urlCredentials(content []byte, rule, where string) []finding.Match {
 			if err != nil {
 				pass = raw
 			}
-			if isPlaceholder(pass) || dummyURLPasswords[strings.ToLower(pass)] || isPlaceholder(user) {
+			if dummyURLPassword(user, pass) {
 				continue
 			}
 			desc := fmt.Sprintf("A password in a %s URL for user %q at %s%s.", scheme, user, host, where)

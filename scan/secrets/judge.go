@@ -12,14 +12,14 @@ var testTree = regexp.MustCompile(`(?i)(?:^|/)(?:tests?|__tests__|spec|specs|fix
 
 func inTestTree(p string) bool { return testTree.MatchString(p) }
 
-// testValue matches values that say they are for testing.
-var testValue = regexp.MustCompile(`(?i)(?:^(?:sk|pk|rk)_test_|test|dummy|fake|sample|example)`)
+// testValue matches values that say they are for testing: the word test,
+// dummy, fake, sample or example standing apart (my-test-pass, sk_test_…,
+// example123), not letters that happen to spell it inside a random token.
+var testValue = regexp.MustCompile(`(?i)(?:^|[^a-z0-9])(?:test|dummy|fake|sample|example)(?:[^a-z]|$)`)
 
-// likelyTestValue reports whether a secret says it is a test value: a
-// Stripe test key, or one that contains test, dummy, fake, sample or
-// example.
+// likelyTestValue reports whether a secret says it is a test value.
 func likelyTestValue(v string) bool {
-	return v != "" && testValue.MatchString(v)
+	return v != "" && !strings.Contains(v, "PRIVATE KEY") && testValue.MatchString(v)
 }
 
 // encryptedKey reports whether a PEM or OpenSSH private key is encrypted:
