@@ -45,8 +45,8 @@ func TestLikelyTestValue(t *testing.T) {
 		"sk_test_4eC39HqLyjWDarjtT1zdp7dc": true, "my-test-password": true, "example123": true,
 		"dummy": true, "FAKE_TOKEN_1234": true, "password.sample": true,
 		"npm_xAbTeStqT9x3LmQ2w8ZrV1sKc4nPdYh7Jb": false, // "TeSt" inside a random token
-		"testing-is-not-test-words": true,
-		"latest-and-greatest":       false,
+		"testing-is-not-test-words":              true,
+		"latest-and-greatest":                    false,
 		"-----BEGIN RSA PRIVATE KEY-----\nabc/test/def\n-----END RSA PRIVATE KEY-----": false,
 		"": false,
 	} {
