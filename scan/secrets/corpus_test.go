@@ -82,7 +82,7 @@ func corpus(t *testing.T) ([]corpusFile, []label, func(*v1.ConfigFile)) {
 	rsaKey, encRSA, sshKey, encSSH := keys(t)
 
 	files := []corpusFile{
-		{"app/.npmrc", "@acme:registry=https://npm.acme.example/\n//registry.npmjs.org/:_authToken=" + npm + "\n//npm.acme.example/:_authToken=\"" + uuid + "\"\n//other.example/:_authToken=${NPM_TOKEN}\n"},
+		{"app/.npmrc", "@acme:registry=https://npm.acme.example/\n//registry.npmjs.org/:_authToken=" + npm + "\n//npm.acme.example/:_authToken=\"" + uuid + "\"\n//other.example/:_authToken=${NPM_TOKEN}\n//docs.example/:_authToken=YOUR-TOKEN-WOULD-GO-HERE\n//uuid.example/:_authToken=xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx\n"},
 		{"home/ci/.yarnrc.yml", "npmRegistryServer: \"https://npm.acme.example\"\nnpmScopes:\n  acme:\n    npmAuthToken: \"" + yarnTok + "\"\nnpmRegistries:\n  \"https://npm.other.example\":\n    npmAuthIdent: \"ci:" + identPass + "\"\n    npmAlwaysAuth: true\nunsafeHttpWhitelist: []\nnpmAuthToken: \"${NPM_TOKEN}\"\n"},
 		{"home/ci/.yarnrc", "registry \"https://registry.yarnpkg.com\"\n\"//registry.yarnpkg.com/:_authToken\" \"" + npm + "\"\n"},
 		{"root/.docker/config.json", fmt.Sprintf("{\n  \"auths\": {\n    \"registry.acme.example\": {\n      \"auth\": %q\n    },\n    \"ghcr.io\": {\n      \"identitytoken\": %q\n    },\n    \"empty.example\": {\n      \"auth\": \"\"\n    }\n  },\n  \"credsStore\": \"desktop\"\n}\n", base64.StdEncoding.EncodeToString([]byte("deploy:"+regPass)), idTok)},
@@ -103,7 +103,7 @@ func corpus(t *testing.T) ([]corpusFile, []label, func(*v1.ConfigFile)) {
 		{"srv/app/.env", "NODE_ENV=production\nDB_PASSWORD=" + dbPass + "\nSTRIPE_SECRET_KEY=" + stripe + "\nAPI_KEY=\nSESSION_SECRET=${SESSION_SECRET}\n"},
 		{"srv/app/.env.example", "DB_PASSWORD=changeme\nAPI_KEY=<your-key>\nSESSION_SECRET=xxxxxxxxxxxxxxxx\n"},
 		{"srv/app/db.js", "module.exports = {\n  url: \"postgres://app:" + pgPass + "@db.internal:5432/app\",\n  docs: \"postgres://user:password@localhost/db\",\n  link: \"https://example.com/@scope/pkg\",\n};\n"},
-		{"srv/app/notify.py", "SLACK = \"" + slack + "\"\nEXAMPLE = \"ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"\nAWS_DOCS = \"AKIAIOSFODNN7EXAMPLE\"\n"},
+		{"srv/app/notify.py", "SLACK = \"" + slack + "\"\nEXAMPLE = \"ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"\nAWS_DOCS = \"AKIAIOSFODNN7EXAMPLE\"\nGITHUB_DOCS = \"ghp_16C7e42F292c6912E7710c838347Ae178B4a\"\n"},
 		{"srv/app/node_modules/@acme/private/.npmrc", "//registry.npmjs.org/:_authToken=" + npm + "\n"},
 		{"srv/app/node_modules/left-pad/test/fixtures.js", "const token = '" + g.of("ghp_", alnum, 36) + "';\n"},
 		{"srv/vendor/private-lib-1.0.0.tgz", string(targz(t, map[string]string{"package/.npmrc": "//registry.npmjs.org/:_authToken=" + nestedNpm + "\n", "package/README.md": "token: <your token>\n"}))},

@@ -108,7 +108,7 @@ func TestCustomRulesExtendAFileAndLoadRepeatedly(t *testing.T) {
 		if d.Rules() != def.Rules()+2 {
 			t.Fatalf("load %d: %d rules, want the defaults plus two", i, d.Rules())
 		}
-		got := rulesOf(t, d, "x.txt", "k = beta-123456789012\nacme_"+strings.Repeat("ab12", 8)+"\n")
+		got := rulesOf(t, d, "x.txt", "k = beta-918273645501\nacme_"+strings.Repeat("ab12", 8)+"\n")
 		if len(got) != 2 {
 			t.Fatalf("load %d: found %v", i, got)
 		}

@@ -30,10 +30,20 @@ var dummyValues = map[string]bool{
 
 // exampleKeys are credentials published in vendor documentation.
 var exampleKeys = map[string]bool{
-	"AKIAIOSFODNN7EXAMPLE":                     true,
+	"AKIAIOSFODNN7EXAMPLE":                     true, // AWS
 	"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY": true,
 	"je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY": true,
+	"ghp_16C7e42F292c6912E7710c838347Ae178B4a": true, // GitHub's token documentation
 }
+
+// docPlaceholder matches the fill-in-the-blank values of documentation:
+// YOUR_TOKEN, your-npm-token, MY_API_KEY, TOKEN_HERE,
+// YOUR-TOKEN-WOULD-GO-HERE, <insert token>.
+var docPlaceholder = regexp.MustCompile(`(?i)^(?:(?:your|my|insert|replace|put)[-_ ]?(?:own[-_ ]?)?(?:[a-z]+[-_ ]?){0,2}(?:token|key|password|passwd|secret|pat|credentials?)(?:[-_ ]?(?:would[-_ ]?)?(?:go[-_ ]?)?here)?|.*[-_ ](?:goes|go)[-_ ]here|.*[-_]here)$`)
+
+// ascendingRun matches the runs of digits and letters that sample tokens
+// are padded with.
+var ascendingRun = regexp.MustCompile(`(?i)1234567890|0123456789|abcdefghij`)
 
 // isPlaceholder reports whether v is a placeholder, a dummy or a documented
 // example rather than a secret. Such values are never findings.
@@ -42,10 +52,16 @@ func isPlaceholder(v string) bool {
 	if v == "" || exampleKeys[v] || dummyValues[strings.ToLower(v)] {
 		return true
 	}
-	if placeholderPattern.MatchString(v) {
+	if placeholderPattern.MatchString(v) || docPlaceholder.MatchString(v) || ascendingRun.MatchString(v) {
 		return true
 	}
-	return oneRepeatedChar(v)
+	return oneRepeatedChar(v) || onlyFiller(v)
+}
+
+// onlyFiller reports whether v is made of x, X or * and separators only,
+// as in xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx.
+func onlyFiller(v string) bool {
+	return strings.Trim(v, "xX*-_.: ") == "" && strings.ContainsAny(v, "xX*")
 }
 
 // oneRepeatedChar reports whether v is one character repeated (xxxx, ****).
