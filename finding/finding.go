@@ -57,6 +57,11 @@ type Location struct {
 	Status         Status
 	RemovedByLayer int    // the layer that deleted or overwrote the file; -1 when visible
 	FileSHA256     string // hex digest of the file's whole content, as evidence
+
+	// Unverified is set when the layer the secret was read from did not
+	// match the digests the image claims, or could not be read to its end:
+	// the bytes are what the image holds, but not what it says it holds.
+	Unverified bool
 }
 
 // Finding is one secret at one location.

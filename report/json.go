@@ -80,6 +80,7 @@ type jsonLocation struct {
 	Status         string `json:"status"`
 	RemovedByLayer *int   `json:"removed_by_layer"`
 	FileSHA256     string `json:"file_sha256,omitempty"`
+	Unverified     bool   `json:"unverified,omitempty"`
 }
 
 type jsonCoverage struct {
@@ -150,6 +151,7 @@ func location(l finding.Location, red *redactor) jsonLocation {
 		Status:         string(l.Status),
 		RemovedByLayer: index(l.RemovedByLayer),
 		FileSHA256:     l.FileSHA256,
+		Unverified:     l.Unverified,
 	}
 }
 

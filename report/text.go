@@ -133,6 +133,9 @@ func place(f finding.Finding, res *scan.Result, red *redactor) string {
 		}
 		parts = append(parts, red.text(fileRef(loc)))
 		parts = append(parts, status(loc, res, red))
+		if loc.Unverified {
+			parts = append(parts, "from a layer that failed verification")
+		}
 	case finding.KindHistory:
 		parts = append(parts, fmt.Sprintf("history %d", loc.HistoryIndex))
 		h := historyEntry(res, loc.HistoryIndex)

@@ -42,14 +42,43 @@ func openLayer(ctx context.Context, i int, b Blob, o options, total int64) (*lay
 		return nil, fmt.Errorf("opening blob: %w", err)
 	}
 	s := &layerStream{raw: raw, blobHash: sha256.New(), tarHash: sha256.New()}
-	s.counted = &counter{ctx: ctx, r: io.TeeReader(raw, s.blobHash), layer: i, total: total, ch: o.progress}
+	s.counted = &counter{ctx: ctx, r: io.TeeReader(raw, s.blobHash), layer: i, all: total, ch: o.progress}
 	s.buffer = bufio.NewReaderSize(s.counted, 64<<10)
 	if err := s.decompress(); err != nil {
 		raw.Close()
 		return nil, err
 	}
+	if s.decomp != s.buffer {
+		s.decomp = &ratioGuard{r: s.decomp, compressed: s.counted, ratio: o.maxRatio, floor: o.ratioFloor}
+	}
 	s.tar = io.TeeReader(s.decomp, s.tarHash)
 	return s, nil
+}
+
+// Bounds on what a layer stream may hold beyond its files.
+const (
+	ratioFloor  = 1 << 30 // a layer may always decompress to this much
+	maxTrailing = 1 << 20 // bytes after the tar's end-of-archive marker
+)
+
+// ratioGuard stops a compressed layer that inflates to more than ratio
+// times the compressed bytes read so far (past ratioFloor): a compression
+// bomb would otherwise cost minutes of CPU for nothing.
+type ratioGuard struct {
+	r          io.Reader
+	compressed *counter
+	ratio      int64
+	floor      int64
+	inflated   int64
+}
+
+func (g *ratioGuard) Read(p []byte) (int, error) {
+	n, err := g.r.Read(p)
+	g.inflated += int64(n)
+	if g.inflated > g.floor && g.inflated > g.ratio*g.compressed.total {
+		return n, fmt.Errorf("the layer inflates to more than %d times its compressed size (%d bytes from %d): a compression bomb? Not read further (see --max-ratio)", g.ratio, g.inflated, g.compressed.total)
+	}
+	return n, err
 }
 
 func (s *layerStream) decompress() error {
@@ -77,10 +106,16 @@ func (s *layerStream) decompress() error {
 }
 
 // drain reads what the tar walk left (end-of-archive blocks, padding, the
-// compression trailer) so that both digests cover every byte.
+// compression trailer) so that both digests cover every byte. More than
+// maxTrailing bytes after the end of the archive is an error: no tar writer
+// leaves that much, and reading it could take forever.
 func (s *layerStream) drain() error {
-	if _, err := io.Copy(io.Discard, s.tar); err != nil {
+	n, err := io.Copy(io.Discard, io.LimitReader(s.tar, maxTrailing+1))
+	if err != nil {
 		return fmt.Errorf("reading to the end of the layer: %w", err)
+	}
+	if n > maxTrailing {
+		return fmt.Errorf("more than %d bytes follow the end of the layer's tar archive: not read, so the layer cannot be verified", maxTrailing)
 	}
 	if _, err := io.Copy(io.Discard, s.buffer); err != nil {
 		return fmt.Errorf("reading to the end of the blob: %w", err)
@@ -132,9 +167,10 @@ type counter struct {
 	ctx     context.Context
 	r       io.Reader
 	layer   int
-	total   int64
+	all     int64 // the sum of all layers' sizes, for Progress.Total
 	ch      chan<- Progress
 	pending int64
+	total   int64 // bytes read from this blob
 }
 
 const progressStep = 1 << 20
@@ -142,6 +178,7 @@ const progressStep = 1 << 20
 func (c *counter) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.pending += int64(n)
+	c.total += int64(n)
 	if c.pending >= progressStep {
 		c.flush()
 	}
@@ -153,7 +190,7 @@ func (c *counter) flush() {
 		return
 	}
 	select {
-	case c.ch <- Progress{Layer: c.layer, Bytes: c.pending, Total: c.total}:
+	case c.ch <- Progress{Layer: c.layer, Bytes: c.pending, Total: c.all}:
 	case <-c.ctx.Done():
 	}
 	c.pending = 0

@@ -15,10 +15,48 @@ type options struct {
 	progress chan<- Progress
 	walk     layers.Options
 	cache    *LayerCache
+	maxRatio int64
+	// ratioFloor is how much a layer may inflate to whatever its ratio;
+	// only tests lower it.
+	ratioFloor int64
+}
+
+// DefaultMaxRatio is how many times its compressed size a layer, or an
+// archive inside one, may inflate to.
+const DefaultMaxRatio = 100
+
+// WithMaxRatio sets how many times its compressed size a compressed layer
+// may inflate to (past its first GiB) before it is taken for a
+// compression bomb and read no further; archives inside layers get the
+// same bound, past their first MiB. The default is 100.
+func WithMaxRatio(n int64) Option {
+	return func(o *options) error {
+		if n <= 0 {
+			return errors.New("the ratio must be greater than zero")
+		}
+		o.maxRatio = n
+		o.walk.MaxRatio = n
+		return nil
+	}
+}
+
+// WithMaxDepth sets how deep archives inside layer files are opened (see
+// layers.Options.MaxDepth). The default is 3; 0 opens none.
+func WithMaxDepth(n int) Option {
+	return func(o *options) error {
+		if n < 0 {
+			return errors.New("the depth must not be negative")
+		}
+		o.walk.MaxDepth = n
+		if n == 0 {
+			o.walk.MaxDepth = -1
+		}
+		return nil
+	}
 }
 
 func makeOptions(opts []Option) (options, error) {
-	o := options{jobs: runtime.NumCPU()}
+	o := options{jobs: runtime.NumCPU(), maxRatio: DefaultMaxRatio, ratioFloor: ratioFloor}
 	for _, opt := range opts {
 		if err := opt(&o); err != nil {
 			return o, err

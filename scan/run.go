@@ -233,6 +233,7 @@ func (r *run) complete(f *finding.Finding) {
 		loc.LayerDigest, loc.DiffID = l.Digest, l.DiffID
 		if loc.Kind == finding.KindLayer {
 			loc.HistoryIndex, loc.CreatedBy = l.HistoryIndex, l.CreatedBy
+			loc.Unverified = l.Integrity.Status != Verified
 		}
 	}
 	switch {

@@ -13,6 +13,7 @@ import (
 	"github.com/imagescan/imagescan/finding"
 	"github.com/imagescan/imagescan/report"
 	"github.com/imagescan/imagescan/scan"
+	"github.com/imagescan/imagescan/scan/layers"
 	"github.com/imagescan/imagescan/scan/secrets"
 	"github.com/imagescan/imagescan/source"
 )
@@ -29,6 +30,8 @@ type scanFlags struct {
 	insecure    bool
 	allLocal    bool
 	rules       string
+	maxRatio    int64
+	maxDepth    int
 }
 
 func newScanCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
@@ -67,6 +70,8 @@ from the docker config ($DOCKER_CONFIG or ~/.docker) and its helpers.`,
 	fl.IntVarP(&f.jobs, "jobs", "j", 0, "layers scanned at once (default: the number of CPUs)")
 	fl.BoolVarP(&f.noProgress, "no-progress", "q", false, "no progress bar (there is never one when stderr is not a terminal)")
 	fl.StringVar(&f.rules, "config", "", "gitleaks-format rules `FILE`: extends the defaults with [extend] useDefault = true, else replaces them")
+	fl.Int64Var(&f.maxRatio, "max-ratio", scan.DefaultMaxRatio, "stop reading a layer or archive that inflates past this many times its compressed size")
+	fl.IntVar(&f.maxDepth, "max-depth", layers.DefaultMaxDepth, "how deep archives inside layers are opened (0: none)")
 	fl.BoolVar(&f.allLocal, "all-local", false, "scan every image the local Docker daemon holds, dangling build stages included")
 	fl.BoolVar(&f.insecure, "insecure", false, "allow plain HTTP to registries that are not on a loopback address")
 	fl.StringVar(&f.platform, "platform", "", "scan only this platform of an index, `os/arch[/variant]` (default: every platform)")
@@ -123,7 +128,13 @@ func runScan(ctx context.Context, f scanFlags, images []string, stdin io.Reader,
 }
 
 func scanOptions(f scanFlags) ([]scan.Option, error) {
-	var opts []scan.Option
+	if f.maxRatio <= 0 {
+		return nil, errors.New("--max-ratio must be greater than zero")
+	}
+	if f.maxDepth < 0 {
+		return nil, errors.New("--max-depth must not be negative")
+	}
+	opts := []scan.Option{scan.WithMaxRatio(f.maxRatio), scan.WithMaxDepth(f.maxDepth)}
 	if f.jobs != 0 {
 		if f.jobs < 0 {
 			return nil, errors.New("--jobs must be greater than zero")

@@ -24,7 +24,7 @@ const (
 
 	DefaultMaxDepth        = 3
 	DefaultMaxArchiveBytes = 512 << 20
-	DefaultMaxRatio        = 200
+	DefaultMaxRatio        = 100
 )
 
 // Options tune a walk. The zero value uses the defaults.
@@ -45,7 +45,7 @@ type Options struct {
 	// MaxArchiveBytes bounds the uncompressed bytes that the archives of
 	// one layer file may yield, nested ones included; no more than
 	// MaxRatio times the file's own size either. What lies beyond is
-	// counted, not scanned. The defaults are 512 MiB and 200.
+	// counted, not scanned. The defaults are 512 MiB and 100.
 	MaxArchiveBytes int64
 	MaxRatio        int64
 }
