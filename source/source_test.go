@@ -419,3 +419,27 @@ func fixtureArch(t *testing.T, img v1.Image, arch string) v1.Image {
 	t.Helper()
 	return fixture.WithConfig(t, img, func(c *v1.ConfigFile) { c.Architecture = arch })
 }
+
+func TestGarbageIndexJSON(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "index.json"), []byte("{not json"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := source.Open(context.Background(), dir)
+	if err == nil || !strings.Contains(err.Error(), dir+": index.json: ") {
+		t.Errorf("layout: err = %v, want one naming index.json", err)
+	}
+	archive := filepath.Join(t.TempDir(), "garbage.oci.tar")
+	fixture.Rewrite(t, "../fixtures/forms/npm-deleted.oci.tar", archive, func(ms []fixture.Member) []fixture.Member {
+		for i := range ms {
+			if ms[i].Header.Name == "index.json" {
+				ms[i].Data = []byte("[]]")
+			}
+		}
+		return ms
+	})
+	_, err = source.Open(context.Background(), archive)
+	if err == nil || !strings.Contains(err.Error(), "garbage.oci.tar: index.json: ") {
+		t.Errorf("OCI archive: err = %v, want one naming index.json", err)
+	}
+}
