@@ -128,7 +128,7 @@ func (j *JSON) image(res *scan.Result) jsonImage {
 	}
 	for _, f := range res.Findings {
 		img.Findings = append(img.Findings, jsonFinding{
-			RuleID: f.RuleID, Description: f.Description, Severity: string(f.Severity), Secret: red.secret(f.Secret),
+			RuleID: f.RuleID, Description: red.text(f.Description), Severity: string(f.Severity), Secret: red.secret(f.Secret),
 			SecretID: f.SecretID, Fingerprint: f.Fingerprint, Location: location(f.Location, red),
 		})
 	}

@@ -98,7 +98,7 @@ func (t *Text) secret(w io.Writer, n int, g []finding.Finding, res *scan.Result,
 		value = "(the file itself)"
 	}
 	fmt.Fprintf(w, "secret %d  %s  %s  %s  (id %s)\n", n, worst(g), first.RuleID, value, first.SecretID)
-	fmt.Fprintf(w, "  %s\n", first.Description)
+	fmt.Fprintf(w, "  %s\n", red.text(first.Description))
 	for _, f := range g {
 		rule := ""
 		if f.RuleID != first.RuleID {

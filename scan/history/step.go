@@ -180,6 +180,9 @@ func collectArgs(s string) []Arg {
 // and the legacy "ENV NAME value" form.
 func parseAssignments(s string, env bool) []Arg {
 	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil
+	}
 	if env && !strings.Contains(strings.SplitN(s, " ", 2)[0], "=") {
 		name, value, _ := strings.Cut(s, " ")
 		return []Arg{{Name: name, Value: strings.TrimSpace(value)}}

@@ -17,7 +17,7 @@ import (
 	. "github.com/imagescan/imagescan/scan/layers"
 )
 
-func gz(t *testing.T, data []byte) []byte {
+func gz(t testing.TB, data []byte) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	zw := gzip.NewWriter(&buf)

@@ -90,7 +90,7 @@ func base(p string) string {
 // credential is a match of a credential-file parser.
 func credential(rule, desc, secret string, line, col int) finding.Match {
 	return finding.Match{
-		RuleID: rule, Description: desc, Secret: finding.NewSecret(secret),
+		RuleID: rule, Description: strings.ToValidUTF8(desc, "\uFFFD"), Secret: finding.NewSecret(secret),
 		Line: line, Column: col, Priority: priorityParser, Severity: finding.High,
 	}
 }

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Runs every fuzz target for a bounded time (default 20s each). A crash
+# leaves its input in the package's testdata/fuzz, where it becomes a
+# regression seed that every `go test` replays.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+time=${1:-20s}
+targets=(
+	"./scan/history FuzzParse"
+	"./scan/secrets FuzzCredentialFiles"
+	"./scan/layers/layersfuzz FuzzWalk"
+	"./scan/layers/layersfuzz FuzzResolve"
+	"./report/reportfuzz FuzzReport"
+)
+for t in "${targets[@]}"; do
+	set -- $t
+	echo "fuzz $2 ($1) for $time"
+	go test -tags gore2regex -run '^$' -fuzz "^$2\$" -fuzztime "$time" "$1"
+done
