@@ -18,6 +18,10 @@ const (
 
 // Coverage counts what a scan read and what it did not.
 type Coverage struct {
+	Layers       int64 // layers read to their end
+	SharedLayers int64 // layers whose scan was shared with an image scanned before in the run
+	Unread       int64 // layers that could not be read to their end
+
 	Files    int64 // regular files whose content was scanned
 	Bytes    int64 // bytes of content scanned
 	Links    int64 // symlinks and hardlinks, recorded and never followed
@@ -32,6 +36,9 @@ type Coverage struct {
 
 // Add adds o's counts to c.
 func (c *Coverage) Add(o Coverage) {
+	c.Layers += o.Layers
+	c.SharedLayers += o.SharedLayers
+	c.Unread += o.Unread
 	c.Files += o.Files
 	c.Bytes += o.Bytes
 	c.Links += o.Links

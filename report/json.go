@@ -84,13 +84,16 @@ type jsonLocation struct {
 }
 
 type jsonCoverage struct {
-	Files      int64            `json:"files"`
-	Bytes      int64            `json:"bytes"`
-	Links      int64            `json:"links"`
-	Whiteouts  int64            `json:"whiteouts"`
-	Archives   int64            `json:"archives"`
-	Skipped    map[string]int64 `json:"skipped"`
-	Suppressed map[string]int64 `json:"suppressed"`
+	Layers       int64            `json:"layers"`
+	SharedLayers int64            `json:"shared_layers"`
+	UnreadLayers int64            `json:"unread_layers"`
+	Files        int64            `json:"files"`
+	Bytes        int64            `json:"bytes"`
+	Links        int64            `json:"links"`
+	Whiteouts    int64            `json:"whiteouts"`
+	Archives     int64            `json:"archives"`
+	Skipped      map[string]int64 `json:"skipped"`
+	Suppressed   map[string]int64 `json:"suppressed"`
 }
 
 // Write implements Reporter.
@@ -157,6 +160,7 @@ func location(l finding.Location, red *redactor) jsonLocation {
 
 func coverage(c finding.Coverage) jsonCoverage {
 	return jsonCoverage{
+		Layers: c.Layers, SharedLayers: c.SharedLayers, UnreadLayers: c.Unread,
 		Files: c.Files, Bytes: c.Bytes, Links: c.Links, Whiteouts: c.Removed, Archives: c.Archives,
 		Skipped: nonNilMap(c.Skipped), Suppressed: nonNilMap(c.Suppressed),
 	}

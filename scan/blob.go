@@ -152,7 +152,7 @@ func (s *layerStream) verify(l *Layer, b Blob, diffID v1.Hash) {
 		in.Status = Mismatch
 	case diffID == (v1.Hash{}):
 		in.Status = Unverified
-		in.Problems = []string{"the config lists no diff_id for this layer"}
+		in.Problems = []string{noDiffID}
 	}
 	l.Integrity = in
 }
@@ -160,6 +160,12 @@ func (s *layerStream) verify(l *Layer, b Blob, diffID v1.Hash) {
 func digestOf(h hash.Hash) v1.Hash {
 	return v1.Hash{Algorithm: "sha256", Hex: fmt.Sprintf("%x", h.Sum(nil))}
 }
+
+// The integrity problems of layers that cannot be verified.
+const (
+	noDiffID     = "the config lists no diff_id for this layer"
+	notReadToEnd = "the layer could not be read to its end"
+)
 
 // counter counts bytes read and reports them as Progress, at most once per
 // progressStep bytes.

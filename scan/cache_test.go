@@ -54,6 +54,9 @@ func TestLayerCacheScansSharedLayersOnceAndKeepsStatusPerImage(t *testing.T) {
 	if second.Layers[0].SharedWith != "kept layer 0" || second.Layers[0].Integrity.Status != scan.Verified {
 		t.Errorf("shared layer: %+v", second.Layers[0])
 	}
+	if c := second.Coverage; c.Layers != 1 || c.SharedLayers != 1 {
+		t.Errorf("coverage: %d layers read, %d shared; want 1 and 1", c.Layers, c.SharedLayers)
+	}
 
 	// Without the cache, the same findings.
 	alone, err := scan.Run(context.Background(), fixture.Target(t, "removed", removed), fixture.Detector(t))

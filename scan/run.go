@@ -141,7 +141,7 @@ func (r *run) scanLayer(i int, total int64) (*layers.Result, error) {
 		return walk, nil
 	}
 	l := &r.res.Layers[i]
-	l.Integrity = Integrity{Status: Unverified, Problems: []string{"the layer could not be read to its end"}}
+	l.Integrity = Integrity{Status: Unverified, Problems: []string{notReadToEnd}}
 	s, err := openLayer(r.ctx, i, r.t.Layers[i], r.o, total)
 	if err != nil {
 		return nil, err
@@ -183,6 +183,16 @@ func (r *run) assemble() {
 		r.describeLayer(&r.res.Layers[i], mapping)
 	}
 	r.describeHistory(mapping)
+	for _, l := range r.res.Layers {
+		switch {
+		case l.SharedWith != "":
+			r.res.Coverage.SharedLayers++
+		case slices.Contains(l.Integrity.Problems, notReadToEnd):
+			r.res.Coverage.Unread++
+		default:
+			r.res.Coverage.Layers++
+		}
+	}
 	for _, w := range r.walks {
 		if w == nil {
 			continue

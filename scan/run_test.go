@@ -214,6 +214,9 @@ func TestRunKeepsWhatItReadWhenALayerBreaks(t *testing.T) {
 	if in := res.Layers[3].Integrity; in.Status != scan.Unverified {
 		t.Errorf("broken layer integrity = %v, want unverified", in)
 	}
+	if c := res.Coverage; c.Layers != 3 || c.Unread != 1 || c.SharedLayers != 0 {
+		t.Errorf("coverage: %d layers read, %d unread, %d shared; want 3, 1, 0", c.Layers, c.Unread, c.SharedLayers)
+	}
 }
 
 func TestRunReportsUnusableConfigAndStillScansLayers(t *testing.T) {
