@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -32,6 +33,7 @@ type scanFlags struct {
 	rules       string
 	maxRatio    int64
 	maxDepth    int
+	cpuProfile  string
 }
 
 func newScanCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
@@ -72,6 +74,8 @@ from the docker config ($DOCKER_CONFIG or ~/.docker) and its helpers.`,
 	fl.StringVar(&f.rules, "config", "", "gitleaks-format rules `FILE`: extends the defaults with [extend] useDefault = true, else replaces them")
 	fl.Int64Var(&f.maxRatio, "max-ratio", scan.DefaultMaxRatio, "stop reading a layer or archive that inflates past this many times its compressed size")
 	fl.IntVar(&f.maxDepth, "max-depth", layers.DefaultMaxDepth, "how deep archives inside layers are opened (0: none)")
+	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile to `FILE` (for the benchmark)")
+	_ = fl.MarkHidden("cpuprofile")
 	fl.BoolVar(&f.allLocal, "all-local", false, "scan every image the local Docker daemon holds, dangling build stages included")
 	fl.BoolVar(&f.insecure, "insecure", false, "allow plain HTTP to registries that are not on a loopback address")
 	fl.StringVar(&f.platform, "platform", "", "scan only this platform of an index, `os/arch[/variant]` (default: every platform)")
@@ -82,6 +86,13 @@ func runScan(ctx context.Context, f scanFlags, images []string, stdin io.Reader,
 	failOn, err := finding.ParseSeverity(f.failOn)
 	if err != nil {
 		return fmt.Errorf("--fail-on: %w", err)
+	}
+	if f.cpuProfile != "" {
+		stop, err := startProfile(f.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	ropts := report.Options{ShowSecrets: f.showSecrets}
 	rep, err := report.For(f.format, ropts)
@@ -174,6 +185,19 @@ func scanSet(ctx context.Context, in string, open func() (*source.Set, error), d
 		}
 	}
 	return results, ok
+}
+
+// startProfile writes a CPU profile to path until stop is called.
+func startProfile(path string) (stop func(), err error) {
+	file, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(file); err != nil {
+		file.Close()
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); file.Close() }, nil
 }
 
 // printErrors prints a scan's errors, one per line, redacted like the

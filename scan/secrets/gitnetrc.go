@@ -1,6 +1,7 @@
 package secrets
 
 import (
+	"bytes"
 	"cmp"
 	"fmt"
 	"net/url"
@@ -24,7 +25,7 @@ var dummyURLPasswords = map[string]bool{
 // documentation or a template: a dummy word, a variable ($PASS, %s,
 // {password}, <pass>), or troff markup in a man page.
 func dummyURLPassword(user, pass string) bool {
-	if isPlaceholder(pass) || isPlaceholder(user) || dummyURLPasswords[strings.ToLower(pass)] {
+	if isPlaceholder(pass) || placeholderPattern.MatchString(user) || dummyURLPasswords[strings.ToLower(pass)] {
 		return true
 	}
 	return strings.ContainsAny(pass[:1], `$%{<[\`) || strings.Contains(pass, `\f`)
@@ -33,25 +34,49 @@ func dummyURLPassword(user, pass string) bool {
 // urlCredentials finds passwords in URLs in any text: database URLs,
 // registry URLs in pip.conf and .git-credentials, proxy settings. The
 // secret is the password, decoded from URL escapes.
+//
+// It runs on every byte imagescan scans, so it looks for the '@' of a
+// userinfo first and runs its pattern only on the lines that hold one and
+// a "://" too.
 func urlCredentials(content []byte, rule, where string) []finding.Match {
-	if !strings.Contains(string(content), "://") {
-		return nil
-	}
 	var out []finding.Match
-	lines(content, func(n int, line string) {
-		for _, m := range urlCredential.FindAllStringSubmatchIndex(line, -1) {
-			scheme, user, raw, host := line[m[2]:m[3]], line[m[4]:m[5]], line[m[6]:m[7]], line[m[8]:m[9]]
-			pass, err := url.PathUnescape(raw)
-			if err != nil {
-				pass = raw
-			}
-			if dummyURLPassword(user, pass) {
-				continue
-			}
-			desc := fmt.Sprintf("A password in a %s URL for user %q at %s%s.", scheme, user, host, where)
-			out = append(out, credential(rule, desc, pass, n, m[6]+1))
+	lineNo, lineStart := 1, 0
+	for at := 0; at < len(content); {
+		i := bytes.IndexByte(content[at:], '@')
+		if i < 0 {
+			break
 		}
-	})
+		i += at
+		start := lineStart + bytes.LastIndexByte(content[lineStart:i], '\n') + 1
+		end := i + bytes.IndexByte(content[i:], '\n')
+		if end < i {
+			end = len(content)
+		}
+		lineNo += bytes.Count(content[lineStart:start], []byte("\n"))
+		lineStart = start
+		if line := content[start:end]; bytes.Contains(line, []byte("://")) {
+			out = append(out, urlsInLine(string(line), lineNo, rule, where)...)
+		}
+		at = end + 1
+	}
+	return out
+}
+
+// urlsInLine reports the URL passwords of one line.
+func urlsInLine(line string, n int, rule, where string) []finding.Match {
+	var out []finding.Match
+	for _, m := range urlCredential.FindAllStringSubmatchIndex(line, -1) {
+		scheme, user, raw, host := line[m[2]:m[3]], line[m[4]:m[5]], line[m[6]:m[7]], line[m[8]:m[9]]
+		pass, err := url.PathUnescape(raw)
+		if err != nil {
+			pass = raw
+		}
+		if dummyURLPassword(user, pass) {
+			continue
+		}
+		desc := fmt.Sprintf("A password in a %s URL for user %q at %s%s.", scheme, user, host, where)
+		out = append(out, credential(rule, desc, pass, n, m[6]+1))
+	}
 	return out
 }
 

@@ -1,6 +1,10 @@
 package secrets
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
 
 func TestSecretName(t *testing.T) {
 	for name, want := range map[string]bool{
@@ -61,5 +65,21 @@ func TestLikelyTestValue(t *testing.T) {
 		if got := likelyTestValue(v); got != want {
 			t.Errorf("likelyTestValue(%q) = %v, want %v", v, got, want)
 		}
+	}
+}
+
+func TestURLCredentialsLines(t *testing.T) {
+	content := []byte("mail me@example.com\n\nno url here @ all\nconn = mysql://app:My-Secret-99@db:3306/x and https://a:Other-Pass-7@h/\n@\r\nlast://u:Last-One-55@h")
+	type hit struct {
+		Secret       string
+		Line, Column int
+	}
+	var got []hit
+	for _, m := range urlCredentials(content, "url-credentials", "") {
+		got = append(got, hit{m.Secret.Raw(), m.Line, m.Column})
+	}
+	want := []hit{{"My-Secret-99", 4, 20}, {"Other-Pass-7", 4, 57}, {"Last-One-55", 6, 10}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("urlCredentials (-want +got):\n%s", diff)
 	}
 }
