@@ -3,7 +3,9 @@
 # plus python3, pip, nodejs, npm, git, curl, openssh-client, as a typical
 # Node service image would have), the npm packages of package-lock.json
 # installed as an app, and a layer of planted leaks (plant.py). Writes
-# OUT/realistic.tar (about 1 GB, not committed) and OUT/planted.json.
+# OUT/realistic.tar (about 1 GB, not committed), OUT/realistic-2x.tar (the
+# same with the app and /usr copied once more, about 1.8 GB, to show how
+# memory grows with the image) and OUT/planted.json.
 #
 # Needs root, debootstrap, npm, python3 and network access to Debian's
 # mirror and the npm registry. Usage: bench/realistic/build.sh [OUT]
@@ -25,4 +27,7 @@ cp "$here/package.json" "$here/package-lock.json" "$work/app/"
 python3 "$here/plant.py" "$work/planted" "$out/planted.json"
 python3 "$here/../assemble.py" "$out/realistic.tar" realistic:1 \
 	"$work/rootfs:" "$work/app/node_modules:srv/app/node_modules" "$work/planted:"
-ls -l "$out/realistic.tar"
+python3 "$here/../assemble.py" "$out/realistic-2x.tar" realistic:2x \
+	"$work/rootfs:" "$work/app/node_modules:srv/app/node_modules" "$work/planted:" \
+	"$work/app/node_modules:srv/app2/node_modules" "$work/rootfs/usr:opt/mirror/usr"
+ls -l "$out"/realistic*.tar

@@ -338,3 +338,22 @@ func TestScanCustomRules(t *testing.T) {
 		t.Errorf("bad rules: exit %d stderr %q", got.code, got.stderr)
 	}
 }
+
+func TestScanNoDetectReadsEverything(t *testing.T) {
+	got := imagescan(t, "scan", "-f", "json", "--no-detect", deleted)
+	var doc struct {
+		Images []struct {
+			Findings []json.RawMessage `json:"findings"`
+			Coverage struct {
+				Files, Layers int
+			} `json:"coverage"`
+		} `json:"images"`
+	}
+	if err := json.Unmarshal([]byte(got.stdout), &doc); err != nil {
+		t.Fatal(err)
+	}
+	img := doc.Images[0]
+	if got.code != 0 || len(img.Findings) != 0 || img.Coverage.Files != 6 || img.Coverage.Layers != 5 {
+		t.Errorf("exit %d, %d findings, coverage %+v: want every file read and nothing detected", got.code, len(img.Findings), img.Coverage)
+	}
+}

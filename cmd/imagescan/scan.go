@@ -34,6 +34,7 @@ type scanFlags struct {
 	maxRatio    int64
 	maxDepth    int
 	cpuProfile  string
+	noDetect    bool
 }
 
 func newScanCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
@@ -76,6 +77,8 @@ from the docker config ($DOCKER_CONFIG or ~/.docker) and its helpers.`,
 	fl.IntVar(&f.maxDepth, "max-depth", layers.DefaultMaxDepth, "how deep archives inside layers are opened (0: none)")
 	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile to `FILE` (for the benchmark)")
 	_ = fl.MarkHidden("cpuprofile")
+	fl.BoolVar(&f.noDetect, "no-detect", false, "read everything but detect nothing: the benchmark's floor")
+	_ = fl.MarkHidden("no-detect")
 	fl.BoolVar(&f.allLocal, "all-local", false, "scan every image the local Docker daemon holds, dangling build stages included")
 	fl.BoolVar(&f.insecure, "insecure", false, "allow plain HTTP to registries that are not on a loopback address")
 	fl.StringVar(&f.platform, "platform", "", "scan only this platform of an index, `os/arch[/variant]` (default: every platform)")
@@ -108,13 +111,17 @@ func runScan(ctx context.Context, f scanFlags, images []string, stdin io.Reader,
 	if err != nil {
 		return fmt.Errorf("--config: %w", err)
 	}
+	var detector finding.Detector = det
+	if f.noDetect {
+		detector = nothing{}
+	}
 	bars := newProgress(stderr, !f.noProgress)
 	// One cache for the whole run: a layer several images share is scanned once.
 	opts = append(opts, scan.WithLayerCache(scan.NewLayerCache()))
 	var results []*scan.Result
 	failed := false
 	if f.allLocal {
-		rs, ok := scanSet(ctx, "docker-daemon:", func() (*source.Set, error) { return source.LocalImages(ctx, srcOpts...) }, det, opts, ropts, bars, stderr)
+		rs, ok := scanSet(ctx, "docker-daemon:", func() (*source.Set, error) { return source.LocalImages(ctx, srcOpts...) }, detector, opts, ropts, bars, stderr)
 		results = append(results, rs...)
 		failed = !ok
 	}
@@ -123,7 +130,7 @@ func runScan(ctx context.Context, f scanFlags, images []string, stdin io.Reader,
 			results = append(results, &scan.Result{Input: in, Errors: []string{in + ": not scanned: interrupted"}})
 			continue
 		}
-		rs, ok := scanInput(ctx, in, srcOpts, det, opts, ropts, bars, stderr)
+		rs, ok := scanInput(ctx, in, srcOpts, detector, opts, ropts, bars, stderr)
 		results = append(results, rs...)
 		failed = failed || !ok
 	}
@@ -158,12 +165,12 @@ func scanOptions(f scanFlags) ([]scan.Option, error) {
 // scanInput scans every image that one input names. Each error is printed
 // on one line as it happens and kept in the results, so that the report
 // says what was not scanned. ok is false when anything failed.
-func scanInput(ctx context.Context, in string, srcOpts []source.Option, det *secrets.Detector, opts []scan.Option, ropts report.Options, bars *progress, stderr io.Writer) ([]*scan.Result, bool) {
+func scanInput(ctx context.Context, in string, srcOpts []source.Option, det finding.Detector, opts []scan.Option, ropts report.Options, bars *progress, stderr io.Writer) ([]*scan.Result, bool) {
 	return scanSet(ctx, in, func() (*source.Set, error) { return source.Open(ctx, in, srcOpts...) }, det, opts, ropts, bars, stderr)
 }
 
 // scanSet scans every image of the set that open returns.
-func scanSet(ctx context.Context, in string, open func() (*source.Set, error), det *secrets.Detector, opts []scan.Option, ropts report.Options, bars *progress, stderr io.Writer) ([]*scan.Result, bool) {
+func scanSet(ctx context.Context, in string, open func() (*source.Set, error), det finding.Detector, opts []scan.Option, ropts report.Options, bars *progress, stderr io.Writer) ([]*scan.Result, bool) {
 	set, err := open()
 	if err != nil {
 		fmt.Fprintf(stderr, "imagescan: %v\n", err)
@@ -186,6 +193,16 @@ func scanSet(ctx context.Context, in string, open func() (*source.Set, error), d
 	}
 	return results, ok
 }
+
+// nothing is the detector of --no-detect: every file is read, nothing is
+// looked for, so a run measures the cost of reading alone.
+type nothing struct{}
+
+func (nothing) SkipContent(string) string { return "" }
+func (nothing) DetectFile(context.Context, finding.File) []finding.Match {
+	return nil
+}
+func (nothing) DetectVariable(context.Context, string, string) []finding.Match { return nil }
 
 // startProfile writes a CPU profile to path until stop is called.
 func startProfile(path string) (stop func(), err error) {

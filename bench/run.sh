@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The benchmark: runs imagescan on a bundled fixture (start-up included)
+# and on the realistic images, and once more on the realistic image with
+# --no-detect, the floor: the same reading, decompressing and walking,
+# with nothing detected. Both builds are measured: -tags gore2regex (RE2
+# compiled to WebAssembly, what the README builds) and -tags
+# gore2regex,re2_cgo (RE2 itself through cgo; needs Debian's libre2-dev).
+# Prints a Markdown table of wall and CPU time, peak RSS, and the text
+# scanned per second.
+#
+# The realistic images are built first when missing (bench/realistic/
+# build.sh: root, debootstrap, npm, network), and libre2-dev is installed
+# when missing. Usage: bench/run.sh [OUT]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=$(realpath -m "${1:-bench/out}")
+mkdir -p "$out"
+[ -f "$out/realistic.tar" ] && [ -f "$out/realistic-2x.tar" ] || bench/realistic/build.sh "$out" >&2
+dpkg -s libre2-dev >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libre2-dev >&2
+go build -tags gore2regex -o "$out/imagescan-wasm" ./cmd/imagescan
+go build -tags gore2regex,re2_cgo -o "$out/imagescan-cgo" ./cmd/imagescan
+
+# measure BUILD LABEL IMAGE [FLAGS…]: one row of the table.
+measure() {
+	local build=$1 label="$2 ($1)" image=$3
+	shift 3
+	/usr/bin/time -f '%e %U %S %M' -o "$out/time.txt" \
+		"$out/imagescan-$build" scan -q -f json "$@" "$image" >"$out/report.json" || true
+	python3 - "$label" "$image" "$out/time.txt" "$out/report.json" <<'PY'
+import json, os, sys
+label, image, timef, reportf = sys.argv[1:]
+wall, user, sys_, rss = open(timef).read().split()[-4:]
+wall, cpu, rss = float(wall), float(user) + float(sys_), int(rss) / 1024
+cov = json.load(open(reportf))["images"][0]["coverage"]
+mb = cov["bytes"] / 1e6
+size = os.path.getsize(image) / 1e6
+print(f"| {label} | {os.path.basename(image)} ({size:.0f} MB) | {wall:.2f} | {cpu:.1f} | {rss:.0f} | {mb:.0f} | {cov['files']} | {mb / wall:.1f} | {cov['files'] / wall:.0f} |")
+PY
+}
+
+echo "| run | image | wall s | CPU s | peak RSS MB | text MB | files | MB/s | files/s |"
+echo "|---|---|---|---|---|---|---|---|---|"
+for build in wasm cgo; do
+	measure $build "small image, start-up included" fixtures/npm-deleted/image.tar
+	measure $build "all rules" "$out/realistic.tar"
+	measure $build "all rules" "$out/realistic-2x.tar"
+done
+measure cgo "floor (--no-detect)" "$out/realistic.tar" --no-detect
+echo
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(go version | cut -d' ' -f3)"
