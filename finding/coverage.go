@@ -20,6 +20,7 @@ const (
 type Coverage struct {
 	Layers       int64 // layers read to their end
 	SharedLayers int64 // layers whose scan was shared with an image scanned before in the run
+	CachedLayers int64 // layers whose scan came from the layer cache
 	Unread       int64 // layers that could not be read to their end
 
 	Files    int64 // regular files whose content was scanned
@@ -38,6 +39,7 @@ type Coverage struct {
 func (c *Coverage) Add(o Coverage) {
 	c.Layers += o.Layers
 	c.SharedLayers += o.SharedLayers
+	c.CachedLayers += o.CachedLayers
 	c.Unread += o.Unread
 	c.Files += o.Files
 	c.Bytes += o.Bytes

@@ -11,20 +11,30 @@ import (
 // secret, used by path-only rules that flag a file rather than a value.
 //
 // Secret redacts itself wherever it is formatted or marshalled; use Raw to
-// get the value itself.
+// get the value itself. A secret read back from the layer cache may hold
+// only its redacted form and id (see Withheld).
 type Secret struct {
 	raw string
+	// redacted and id are set, and raw is empty, for a withheld secret.
+	redacted, id string
 }
 
 // NewSecret wraps a raw secret value.
 func NewSecret(raw string) Secret { return Secret{raw: raw} }
 
-// Raw returns the secret value itself. Only reporters call it, and only when
-// the user asked for --show-secrets.
+// Withheld is a secret known only by its redacted form and id, as the
+// layer cache stores it: the value itself is never written to disk.
+func Withheld(redacted, id string) Secret { return Secret{redacted: redacted, id: id} }
+
+// Raw returns the secret value itself, or "" for a withheld secret. Only
+// reporters call it, and only when the user asked for --show-secrets.
 func (s Secret) Raw() string { return s.raw }
 
+// IsWithheld reports whether s is known only by its redacted form.
+func (s Secret) IsWithheld() bool { return s.raw == "" && s.redacted != "" }
+
 // IsZero reports whether s is the empty secret of a path-only match.
-func (s Secret) IsZero() bool { return s.raw == "" }
+func (s Secret) IsZero() bool { return s.raw == "" && s.redacted == "" }
 
 // String returns the redacted form, so that %s and %v never leak the value.
 func (s Secret) String() string { return s.Redacted() }
@@ -52,7 +62,7 @@ var knownPrefixes = []string{
 // of the characters after the prefix.
 func (s Secret) Redacted() string {
 	if s.raw == "" {
-		return ""
+		return s.redacted
 	}
 	prefix := ""
 	for _, p := range knownPrefixes {
@@ -76,6 +86,9 @@ var idKey = []byte("imagescan secret id v1")
 // it: the first 16 hex digits of HMAC-SHA256 under a fixed key. The same
 // value always has the same id, in every image and every run.
 func (s Secret) ID() string {
+	if s.IsWithheld() {
+		return s.id
+	}
 	return keyedID(s.raw)
 }
 

@@ -87,6 +87,7 @@ type jsonCoverage struct {
 	Layers       int64            `json:"layers"`
 	SharedLayers int64            `json:"shared_layers"`
 	UnreadLayers int64            `json:"unread_layers"`
+	CachedLayers int64            `json:"cached_layers"`
 	Files        int64            `json:"files"`
 	Bytes        int64            `json:"bytes"`
 	Links        int64            `json:"links"`
@@ -160,7 +161,7 @@ func location(l finding.Location, red *redactor) jsonLocation {
 
 func coverage(c finding.Coverage) jsonCoverage {
 	return jsonCoverage{
-		Layers: c.Layers, SharedLayers: c.SharedLayers, UnreadLayers: c.Unread,
+		Layers: c.Layers, SharedLayers: c.SharedLayers, UnreadLayers: c.Unread, CachedLayers: c.CachedLayers,
 		Files: c.Files, Bytes: c.Bytes, Links: c.Links, Whiteouts: c.Removed, Archives: c.Archives,
 		Skipped: nonNilMap(c.Skipped), Suppressed: nonNilMap(c.Suppressed),
 	}

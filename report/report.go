@@ -75,8 +75,8 @@ func newRedactor(res *scan.Result, show bool) *redactor {
 	}
 	seen := map[string]finding.Secret{}
 	for _, f := range res.Findings {
-		if !f.Secret.IsZero() {
-			seen[f.Secret.Raw()] = f.Secret
+		if raw := f.Secret.Raw(); raw != "" { // a withheld secret has no value to hide
+			seen[raw] = f.Secret
 		}
 	}
 	raws := make([]string, 0, len(seen))

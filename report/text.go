@@ -248,9 +248,12 @@ func summary(res *scan.Result, groups [][]finding.Finding) string {
 		fmt.Fprintf(&b, ", %d in deleted or overwritten files (still recoverable from the image)", hidden)
 	}
 	c := res.Coverage
-	fmt.Fprintf(&b, "; scanned %s (%s) in %s", plural(int(c.Files), "file"), bytesText(c.Bytes), plural(int(c.Layers+c.SharedLayers), "layer"))
+	fmt.Fprintf(&b, "; scanned %s (%s) in %s", plural(int(c.Files), "file"), bytesText(c.Bytes), plural(int(c.Layers+c.SharedLayers+c.CachedLayers), "layer"))
 	if c.SharedLayers > 0 {
 		fmt.Fprintf(&b, " (%d shared with an image scanned before)", c.SharedLayers)
+	}
+	if c.CachedLayers > 0 {
+		fmt.Fprintf(&b, " (%d with their scan from the layer cache)", c.CachedLayers)
 	}
 	if c.Unread > 0 {
 		fmt.Fprintf(&b, ", %s not read to the end", plural(int(c.Unread), "layer"))

@@ -123,6 +123,17 @@ func (s *layerStream) drain() error {
 	return nil
 }
 
+// readAll reads the whole layer through both hashes without walking it.
+func (s *layerStream) readAll() error {
+	if _, err := io.Copy(io.Discard, s.tar); err != nil {
+		return fmt.Errorf("reading the layer: %w", err)
+	}
+	if _, err := io.Copy(io.Discard, s.buffer); err != nil {
+		return fmt.Errorf("reading to the end of the blob: %w", err)
+	}
+	return nil
+}
+
 func (s *layerStream) close() {
 	if s.closeFn != nil {
 		s.closeFn()

@@ -16,6 +16,10 @@ type options struct {
 	walk     layers.Options
 	cache    *LayerCache
 	maxRatio int64
+
+	store        LayerStore
+	storeRules   string
+	storeSecrets bool
 	// ratioFloor is how much a layer may inflate to whatever its ratio;
 	// only tests lower it.
 	ratioFloor int64

@@ -44,8 +44,9 @@ type Layer struct {
 	Integrity Integrity
 	Coverage  finding.Coverage
 
-	// SharedWith names the image layer whose scan this layer shared, when
-	// a LayerCache found the same content already scanned in this run.
+	// SharedWith says where this layer's findings came from when its
+	// content (read and verified in this run) had been scanned before: an
+	// image layer of this run ("INPUT layer N") or "the layer cache".
 	SharedWith string
 }
 

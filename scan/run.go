@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"golang.org/x/sync/errgroup"
@@ -45,6 +46,17 @@ type run struct {
 	walks   []*layers.Result
 	hist    *history.Result
 	errs    []error
+
+	warnMu sync.Mutex // layer goroutines add warnings
+}
+
+// warn records a warning, once per text.
+func (r *run) warn(msg string) {
+	r.warnMu.Lock()
+	defer r.warnMu.Unlock()
+	if !slices.Contains(r.res.Warnings, msg) {
+		r.res.Warnings = append(r.res.Warnings, msg)
+	}
 }
 
 func newResult(t *Target) *Result {
@@ -136,10 +148,46 @@ func (r *run) scan() {
 }
 
 // scanLayer walks layer i and records in its Layer how the read went.
+//
+// A scan of the same content found in this run's LayerCache or in the
+// LayerStore spares the detection, never the reading: the layer is still
+// read and checked against its digests, and only when it matches the
+// content that was scanned (its diff_id) is that scan used. An image that
+// claims a cached diff_id for other content is walked afresh.
 func (r *run) scanLayer(i int, total int64) (*layers.Result, error) {
-	if walk, ok := r.reuse(i, r.diffID(i), total); ok {
-		return walk, nil
+	l := &r.res.Layers[i]
+	if walk, from := r.cachedWalk(i, r.diffID(i)); walk != nil {
+		verified, err := r.readOnly(i, total)
+		if err != nil {
+			return walk, err
+		}
+		if verified {
+			l.SharedWith = from
+			return walk, nil
+		}
 	}
+	return r.walkLayer(i, total)
+}
+
+// readOnly reads layer i through its digests without walking it, and
+// reports whether it verified.
+func (r *run) readOnly(i int, total int64) (bool, error) {
+	l := &r.res.Layers[i]
+	l.Integrity = Integrity{Status: Unverified, Problems: []string{notReadToEnd}}
+	s, err := openLayer(r.ctx, i, r.t.Layers[i], r.o, total)
+	if err != nil {
+		return false, err
+	}
+	defer s.close()
+	if err := s.readAll(); err != nil {
+		return false, err
+	}
+	s.verify(l, r.t.Layers[i], r.diffID(i))
+	return l.Integrity.Status == Verified, nil
+}
+
+// walkLayer reads and walks layer i, and keeps a verified walk for reuse.
+func (r *run) walkLayer(i int, total int64) (*layers.Result, error) {
 	l := &r.res.Layers[i]
 	l.Integrity = Integrity{Status: Unverified, Problems: []string{notReadToEnd}}
 	s, err := openLayer(r.ctx, i, r.t.Layers[i], r.o, total)
@@ -155,8 +203,11 @@ func (r *run) scanLayer(i int, total int64) (*layers.Result, error) {
 		return walk, err
 	}
 	s.verify(l, r.t.Layers[i], r.diffID(i))
-	if r.o.cache != nil && l.Integrity.Status == Verified {
-		r.o.cache.put(r.diffID(i), walk, *l, r.t.Input)
+	if l.Integrity.Status == Verified {
+		if r.o.cache != nil {
+			r.o.cache.put(r.diffID(i), walk, *l, r.t.Input)
+		}
+		r.toStore(r.diffID(i), walk)
 	}
 	return walk, nil
 }
@@ -185,6 +236,8 @@ func (r *run) assemble() {
 	r.describeHistory(mapping)
 	for _, l := range r.res.Layers {
 		switch {
+		case l.SharedWith == fromLayerCache:
+			r.res.Coverage.CachedLayers++
 		case l.SharedWith != "":
 			r.res.Coverage.SharedLayers++
 		case slices.Contains(l.Integrity.Problems, notReadToEnd):

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/imagescan/imagescan/finding"
+	"github.com/imagescan/imagescan/layercache"
 	"github.com/imagescan/imagescan/report"
 	"github.com/imagescan/imagescan/scan"
 	"github.com/imagescan/imagescan/scan/layers"
@@ -35,6 +38,8 @@ type scanFlags struct {
 	maxDepth    int
 	cpuProfile  string
 	noDetect    bool
+	noCache     bool
+	cacheDir    string
 }
 
 func newScanCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
@@ -75,6 +80,8 @@ from the docker config ($DOCKER_CONFIG or ~/.docker) and its helpers.`,
 	fl.StringVar(&f.rules, "config", "", "gitleaks-format rules `FILE`: extends the defaults with [extend] useDefault = true, else replaces them")
 	fl.Int64Var(&f.maxRatio, "max-ratio", scan.DefaultMaxRatio, "stop reading a layer or archive that inflates past this many times its compressed size")
 	fl.IntVar(&f.maxDepth, "max-depth", layers.DefaultMaxDepth, "how deep archives inside layers are opened (0: none)")
+	fl.BoolVar(&f.noCache, "no-cache", false, "neither use nor fill the layer cache: read and verify every layer")
+	fl.StringVar(&f.cacheDir, "cache-dir", "", "where the layer cache lives (default: the user cache directory's imagescan)")
 	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile to `FILE` (for the benchmark)")
 	_ = fl.MarkHidden("cpuprofile")
 	fl.BoolVar(&f.noDetect, "no-detect", false, "read everything but detect nothing: the benchmark's floor")
@@ -114,6 +121,13 @@ func runScan(ctx context.Context, f scanFlags, images []string, stdin io.Reader,
 	var detector finding.Detector = det
 	if f.noDetect {
 		detector = nothing{}
+	}
+	if !f.noCache && !f.noDetect {
+		store, closeStore := openCache(f, det, stderr)
+		defer closeStore()
+		if store != nil {
+			opts = append(opts, store)
+		}
 	}
 	bars := newProgress(stderr, !f.noProgress)
 	// One cache for the whole run: a layer several images share is scanned once.
@@ -192,6 +206,47 @@ func scanSet(ctx context.Context, in string, open func() (*source.Set, error), d
 		}
 	}
 	return results, ok
+}
+
+// openCache opens the layer cache as a scan option, or returns nil (and
+// says why on stderr) when it cannot be used: a cache is an optimisation,
+// never a reason to fail.
+func openCache(f scanFlags, det *secrets.Detector, stderr io.Writer) (scan.Option, func()) {
+	dir := f.cacheDir
+	if dir == "" {
+		d, err := layercache.DefaultDir()
+		if err != nil {
+			fmt.Fprintf(stderr, "imagescan: no layer cache: %v\n", err)
+			return nil, func() {}
+		}
+		dir = d
+	}
+	store, err := layercache.Open(dir)
+	if err != nil {
+		fmt.Fprintf(stderr, "imagescan: scanning without the layer cache: %v\n", err)
+		return nil, func() {}
+	}
+	rules := det.Fingerprint() + "|" + executableID()
+	return scan.WithLayerStore(store, rules, f.showSecrets), func() { store.Close() }
+}
+
+// executableID is a digest of the running program, so that cache entries
+// written by another build of imagescan are never used.
+func executableID() string {
+	path, err := os.Executable()
+	if err != nil {
+		return toolVersion()
+	}
+	file, err := os.Open(path)
+	if err != nil {
+		return toolVersion()
+	}
+	defer file.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, file); err != nil {
+		return toolVersion()
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
 // nothing is the detector of --no-detect: every file is read, nothing is

@@ -69,6 +69,8 @@ var only = map[string][]string{
 	module + "/source":                                      {"cmd/imagescan", "internal/fixture"},
 	module + "/report":                                      {"cmd/imagescan"},
 	module + "/internal/fixture":                            {},
+	module + "/layercache":                                  {"cmd/imagescan"},
+	"go.etcd.io/bbolt":                                      {"layercache"},
 }
 
 func TestImportRules(t *testing.T) {

@@ -2,9 +2,13 @@ package secrets
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"io"
 	"regexp"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 
@@ -236,4 +240,26 @@ func contextFree(m finding.Match) bool {
 // parser, which reports wherever the file is.
 func fromCredentialFile(m finding.Match) bool {
 	return m.Priority == priorityParser && m.RuleID != "url-credentials"
+}
+
+// Fingerprint identifies the rule set: the same rules, allowlists and
+// decoding depth give the same fingerprint. Cached scans are keyed by it.
+func (d *Detector) Fingerprint() string {
+	h := sha256.New()
+	fmt.Fprintf(h, "imagescan rules|decode %d|own %d\n", maxDecodeDepth, ownRules)
+	for _, id := range d.gl.Config.OrderedRules {
+		r := d.gl.Config.Rules[id]
+		fmt.Fprintf(h, "rule %s|%v|%v|%g|%d|%q|%v\n", r.RuleID, r.Regex, r.Path, r.Entropy, r.SecretGroup, r.Keywords, r.SkipReport)
+		writeAllowlists(h, r.Allowlists)
+	}
+	writeAllowlists(h, d.allowlist)
+	return hex.EncodeToString(h.Sum(nil))[:32]
+}
+
+func writeAllowlists(w io.Writer, lists []*config.Allowlist) {
+	for _, a := range lists {
+		// gitleaks dedupes stop words and commits through a map: sort them.
+		stop, commits := slices.Sorted(slices.Values(a.StopWords)), slices.Sorted(slices.Values(a.Commits))
+		fmt.Fprintf(w, "allow %d|%s|%v|%v|%q|%q\n", a.MatchCondition, a.RegexTarget, a.Regexes, a.Paths, stop, commits)
+	}
 }

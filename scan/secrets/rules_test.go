@@ -140,3 +140,24 @@ func TestBadRules(t *testing.T) {
 		t.Errorf("missing file: err = %v", err)
 	}
 }
+
+func TestFingerprintIdentifiesTheRules(t *testing.T) {
+	a, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Fingerprint() != b.Fingerprint() {
+		t.Error("two loads of the default rules have different fingerprints")
+	}
+	c, err := New(WithRules(writeRules(t, "rules.toml", "[extend]\nuseDefault = true\n"+acmeRule)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Fingerprint() == a.Fingerprint() {
+		t.Error("an extra rule kept the fingerprint")
+	}
+}
