@@ -8,6 +8,7 @@ time=${1:-20s}
 targets=(
 	"./scan/history FuzzParse"
 	"./scan/secrets FuzzCredentialFiles"
+	"./scan/secrets FuzzEngine"
 	"./scan/layers/layersfuzz FuzzWalk"
 	"./scan/layers/layersfuzz FuzzResolve"
 	"./report/reportfuzz FuzzReport"

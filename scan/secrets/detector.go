@@ -38,7 +38,8 @@ const ownRules = 4 // npmrc-auth-token, npmrc-auth, npmrc-password, secret-named
 // Detector finds secrets with gitleaks' rules and imagescan's parsers. It is
 // safe for concurrent use. Build it once with New.
 type Detector struct {
-	gl        *detect.Detector
+	gl        *detect.Detector // gitleaks' own detector: the reference the engine is tested against
+	engine    *engine
 	allowlist []*config.Allowlist
 	rules     int
 }
@@ -84,7 +85,7 @@ func New(opts ...Option) (*Detector, error) {
 	}
 	gl := detect.NewDetector(cfg)
 	gl.MaxDecodeDepth = maxDecodeDepth
-	return &Detector{gl: gl, allowlist: cfg.Allowlists, rules: len(cfg.Rules) + ownRules}, nil
+	return &Detector{gl: gl, engine: newEngine(cfg), allowlist: cfg.Allowlists, rules: len(cfg.Rules) + ownRules}, nil
 }
 
 // Rules returns the number of rules the Detector runs.
@@ -119,11 +120,8 @@ func (d *Detector) SkipContent(path string) string {
 func (d *Detector) DetectFile(ctx context.Context, f finding.File) []finding.Match {
 	out := parseCredentialFiles(f.Path, f.Content)
 	out = append(out, urlCredentials(f.Content, "url-credentials", "")...)
-	if len(f.Content) > 0 || f.Path != "" {
-		frag := detect.Fragment{Raw: string(f.Content), FilePath: f.Path, StartLine: 1}
-		for _, gf := range d.gl.DetectContext(ctx, frag) {
-			out = append(out, fromGitleaks(gf))
-		}
+	for _, gf := range d.engine.detect(ctx, f.Path, f.Content) {
+		out = append(out, fromGitleaks(gf))
 	}
 	return judge(f.Path, dropCovered(dropExamples(out)))
 }

@@ -1,6 +1,16 @@
 // Package secrets is imagescan's Detector: gitleaks' default rule set plus
 // imagescan's own credential parsers and the secret-named variable rule.
 //
+// Detection: gitleaks' rules run in imagescan's own engine (engine.go),
+// which finds what gitleaks' detector finds but reads less. One keyword
+// pass over a file finds every rule's keywords; each rule's regex then runs
+// only on windows around its keywords, sized from the regex itself
+// (shape.go) so that no match can fall outside; encoded secrets are decoded
+// only where a stretch looks like base64, hex, percent or unicode escapes
+// (encoded.go). Rules it cannot bound run on the whole file. Every match is
+// judged as gitleaks judges it. Tests and a fuzz target compare the engine
+// with gitleaks' own detector on generated samples of every rule.
+//
 // It is the only package that imports gitleaks. gitleaks keeps process-wide
 // state (a zerolog logger that writes to stderr, viper-driven config
 // loading), so New silences that logger once and loads the rule set under a

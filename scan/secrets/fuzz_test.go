@@ -2,8 +2,12 @@ package secrets
 
 import (
 	"bytes"
+	"context"
+	"slices"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/zricethezav/gitleaks/v8/detect"
 )
 
 // credentialNames are the file names the parsers answer to.
@@ -37,6 +41,28 @@ func FuzzCredentialFiles(f *testing.F) {
 			if !utf8.ValidString(m.Description) {
 				t.Errorf("%s: description is not UTF-8", name)
 			}
+		}
+	})
+}
+
+// FuzzEngine feeds the engine and gitleaks' own detector the same text:
+// they must find the same secrets on the same lines. The seeds are lines
+// of the kinds the rules look for, plain and encoded.
+func FuzzEngine(f *testing.F) {
+	d, err := New()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add("const key = \"sk_live_4eC39HqLyjWDarjtT1zdp7dc\"; // api token\n")
+	f.Add("s.AbCdEfGhIjKlMnOpQrStUvWx hvs.x ey eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c\n")
+	f.Add("token=Z2hwXzFhMkIzYzRENWU2RjdnOGg5aTBKMWsyTDNtNE41bzZQN3E=\n%74oken=%61%62%63%64%65%66%67%68%69%6a%6b%6c\n")
+	f.Add("curl -u admin:p4ssw0rd-Example https://x.example\n\\u0061\\u0070\\u0069_key = \"9f8e7d6c5b4a39281706f5e4d3c2b1a0\"\n")
+	f.Add("-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gunVTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u+qKhbwKfBstIs+bMY2Zkp18gnTxKLxoS2tFczGkPLPgizskuemMghRniWaoLcyehkd3qqGElvW/VDL5AaWTg0nLVkjRo9z+40RQzuVaE8AkAFmxZzow3x+VJYKdjykkJ0iT9wCS0DRTXu269V264Vf/3jvredZiKRkgwlL9xNAwxXFg0x/XFw005UWVRIkdgcKWTjpBP2dPwVZ4WWC+9aGVd+Gyn1o0CLelf4rEjGoXbAAEgAqeGUxrcIlbjXfbcmwIDAQABAoIBAQCQ\n-----END RSA PRIVATE KEY-----\n")
+	f.Fuzz(func(t *testing.T, text string) {
+		want := keysOf(d.gl.DetectContext(context.Background(), detect.Fragment{Raw: text, FilePath: "fuzz.js", StartLine: 1}))
+		got := keysOf(d.engine.detect(context.Background(), "fuzz.js", []byte(text)))
+		if !slices.Equal(want, got) {
+			t.Errorf("the engine and gitleaks disagree on %q\n gitleaks: %q\n engine:   %q", text, want, got)
 		}
 	})
 }

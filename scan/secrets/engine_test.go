@@ -1,0 +1,172 @@
+package secrets_test
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/lucasjones/reggen"
+
+	"github.com/imagescan/imagescan/finding"
+	"github.com/imagescan/imagescan/internal/fixture"
+	"github.com/imagescan/imagescan/scan/layers"
+	"github.com/imagescan/imagescan/scan/secrets"
+)
+
+// sameAsGitleaks fails t when the engine and gitleaks' own detector find
+// different things in text.
+func sameAsGitleaks(t testing.TB, d *secrets.Detector, path string, text []byte) bool {
+	t.Helper()
+	want, got := secrets.GitleaksKeys(d, path, text), secrets.EngineKeys(d, path, text)
+	if slices.Equal(want, got) {
+		return true
+	}
+	t.Errorf("%s: the engine and gitleaks disagree\n only gitleaks: %q\n only engine:   %q", path, minus(want, got), minus(got, want))
+	return false
+}
+
+func minus(a, b []string) []string {
+	var out []string
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// compareChunks is a finding.Detector that compares the engine with
+// gitleaks on every text a layer walk hands it.
+type compareChunks struct {
+	t     testing.TB
+	d     *secrets.Detector
+	mu    sync.Mutex
+	texts int
+	bad   int
+}
+
+func (c *compareChunks) SkipContent(p string) string { return c.d.SkipContent(p) }
+func (c *compareChunks) DetectVariable(context.Context, string, string) []finding.Match {
+	return nil
+}
+func (c *compareChunks) DetectFile(_ context.Context, f finding.File) []finding.Match {
+	ok := sameAsGitleaks(c.t, c.d, f.Path, f.Content)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.texts++
+	if !ok {
+		c.bad++
+	}
+	return nil
+}
+
+// TestEngineMatchesGitleaksOnAnImage compares the two on every text of the
+// image named by $IMAGESCAN_DIFF_IMAGE (a docker save archive), such as
+// the benchmark's realistic image. It is slow, and skipped without it.
+func TestEngineMatchesGitleaksOnAnImage(t *testing.T) {
+	p := os.Getenv("IMAGESCAN_DIFF_IMAGE")
+	if p == "" {
+		t.Skip("IMAGESCAN_DIFF_IMAGE is not set")
+	}
+	img, err := tarball.ImageFromPath(p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ls, err := img.Layers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &compareChunks{t: t, d: fixture.Detector(t)}
+	for i, l := range ls {
+		rc, err := l.Uncompressed()
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = layers.Walk(context.Background(), i, rc, c, layers.Options{})
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("%d texts compared, %d differ", c.texts, c.bad)
+}
+
+// generated returns, for every rule of the default set, strings its regex
+// generates, repeatably.
+func generated(t testing.TB, d *secrets.Detector, perRule int) map[string][]string {
+	t.Helper()
+	out := map[string][]string{}
+	for id, pattern := range secrets.RulePatterns(d) {
+		g, err := reggen.NewGenerator(pattern)
+		if err != nil {
+			t.Fatalf("%s: %v", id, err)
+		}
+		for seed := range perRule {
+			g.SetSeed(int64(seed))
+			out[id] = append(out[id], g.Generate(1+seed%10))
+		}
+	}
+	return out
+}
+
+// encodings are the ways gitleaks' decoder undoes.
+var encodings = map[string]func(string) string{
+	"plain":  func(s string) string { return s },
+	"base64": func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) },
+	"base64²": func(s string) string {
+		return base64.StdEncoding.EncodeToString([]byte(base64.StdEncoding.EncodeToString([]byte(s))))
+	},
+	"hex":     func(s string) string { return hex.EncodeToString([]byte(s)) },
+	"percent": func(s string) string { return url.PathEscape(s) + "%2F" },
+	"unicode": func(s string) string {
+		var b strings.Builder
+		for _, c := range []byte(s) {
+			fmt.Fprintf(&b, "\\u%04x", c)
+		}
+		return b.String()
+	},
+}
+
+// TestEngineMatchesGitleaks compares the engine with gitleaks' own
+// detector on strings generated from every rule, plain and in each
+// encoding, set in code-like text: as an assignment, alone on a line, and
+// deep inside a long minified line.
+func TestEngineMatchesGitleaks(t *testing.T) {
+	d := fixture.Detector(t)
+	r := rand.New(rand.NewPCG(3, 5))
+	names := slices.Sorted(maps.Keys(encodings))
+	for id, samples := range generated(t, d, 2) {
+		var b strings.Builder
+		fmt.Fprintf(&b, "// %s\n", id)
+		for i, s := range samples {
+			for _, name := range names {
+				e := encodings[name](s)
+				fmt.Fprintf(&b, "const %s%d = \"%s\";\n%s\n%s%s%s\n", name, i, e, e, minified(r, 400), e, minified(r, 400))
+			}
+		}
+		if !sameAsGitleaks(t, d, "srv/app/main.js", []byte(b.String())) {
+			return
+		}
+	}
+}
+
+// minified is random text shaped like minified JavaScript: one long line
+// of identifiers, keywords and punctuation.
+func minified(r *rand.Rand, n int) string {
+	words := []string{"function", "return", "this.", "key", "token", "api", "auth", "s.", "ey", "sk", "var ", "=", ";", "(", ")", "{", "}", "\"", "'", ",", ".", "a", "b", "e", "t", "n", "0", "1", "x", "_", "$", " ", "\\u00e9", "%20"}
+	var b strings.Builder
+	for b.Len() < n {
+		b.WriteString(words[r.IntN(len(words))])
+	}
+	return b.String()
+}
