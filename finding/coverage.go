@@ -14,6 +14,8 @@ const (
 	SkipNestedBroken         = "nested_unreadable" // an archive that is corrupt or truncated
 	SuppressThirdParty       = "third_party_generic"
 	SuppressThirdPartySample = "third_party_sample"
+	SuppressBaseline         = "baseline" // the finding's fingerprint is in the --baseline report
+	SuppressIgnore           = "ignore"   // the finding's fingerprint is in the ignore file
 )
 
 // Coverage counts what a scan read and what it did not.

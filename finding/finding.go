@@ -2,8 +2,6 @@ package finding
 
 import (
 	"cmp"
-	"crypto/sha256"
-	"encoding/hex"
 	"regexp"
 )
 
@@ -71,34 +69,22 @@ type Finding struct {
 	Secret      Secret
 	Severity    Severity
 
-	// SecretID groups the findings of one value across locations.
+	// SecretID groups the findings of one value across locations (see
+	// Key.SecretID).
 	SecretID string
 	// Fingerprint identifies (secret, rule, location kind, path or field) and
-	// survives rebuilds that change layer digests; baselines match on it.
+	// survives rebuilds that change layer digests; baselines match on it
+	// (see Key.Fingerprint).
 	Fingerprint string
+	// SuppressedBy is SuppressBaseline or SuppressIgnore for a finding that
+	// a baseline or an ignore file suppresses, else empty.
+	SuppressedBy string
 
 	Location Location
 }
 
 // indexPattern matches the array and map subscripts of a field name.
 var indexPattern = regexp.MustCompile(`\[[^\]]*\]`)
-
-// Fingerprint computes a finding's fingerprint from its parts. Layer
-// locations contribute their path; history and config locations their field
-// with indexes removed plus the variable name, so that adding or reordering
-// unrelated build steps keeps the fingerprint.
-func Fingerprint(secretID, ruleID string, loc Location) string {
-	where := loc.Path
-	if loc.Kind != KindLayer {
-		where = indexPattern.ReplaceAllString(loc.Field, "[]") + "#" + loc.Variable
-	}
-	h := sha256.New()
-	for _, part := range []string{"v1", secretID, ruleID, string(loc.Kind), where} {
-		h.Write([]byte(part))
-		h.Write([]byte{0})
-	}
-	return hex.EncodeToString(h.Sum(nil))[:16]
-}
 
 var kindRank = map[Kind]int{KindLayer: 0, KindHistory: 1, KindConfig: 2, KindManifest: 3}
 

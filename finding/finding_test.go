@@ -6,36 +6,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-func TestFingerprintSurvivesRebuilds(t *testing.T) {
-	id := NewSecret("npm_KGpOyQNcdOyZbkBFTFoOxtzHq8STZHE6svi3").ID()
-	layer := Location{Kind: KindLayer, LayerIndex: 3, DiffID: "sha256:aaa", Path: "app/.npmrc", Line: 1}
-	rebuilt := layer
-	rebuilt.LayerIndex, rebuilt.DiffID, rebuilt.Line = 5, "sha256:bbb", 2
-	if Fingerprint(id, "npm-access-token", layer) != Fingerprint(id, "npm-access-token", rebuilt) {
-		t.Error("a layer finding's fingerprint changed with the layer index, digest or line")
-	}
-	moved := layer
-	moved.Path = "srv/.npmrc"
-	if Fingerprint(id, "npm-access-token", layer) == Fingerprint(id, "npm-access-token", moved) {
-		t.Error("a different path kept the fingerprint")
-	}
-
-	hist := Location{Kind: KindHistory, HistoryIndex: 5, Field: "history[5].created_by", Variable: "NPM_TOKEN"}
-	later := hist
-	later.HistoryIndex, later.Field = 9, "history[9].created_by"
-	if Fingerprint(id, "npm-access-token", hist) != Fingerprint(id, "npm-access-token", later) {
-		t.Error("a history finding's fingerprint changed with the entry's index")
-	}
-	other := hist
-	other.Variable = "OTHER_TOKEN"
-	if Fingerprint(id, "npm-access-token", hist) == Fingerprint(id, "npm-access-token", other) {
-		t.Error("a different variable kept the fingerprint")
-	}
-	if Fingerprint(id, "npm-access-token", hist) == Fingerprint(id, "generic-api-key", hist) {
-		t.Error("a different rule kept the fingerprint")
-	}
-}
-
 func TestBestKeepsTheMostSpecificRule(t *testing.T) {
 	tok := NewSecret("npm_KGpOyQNcdOyZbkBFTFoOxtzHq8STZHE6svi3")
 	pw := NewSecret("walnut-kettle-8516")

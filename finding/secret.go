@@ -84,7 +84,8 @@ var idKey = []byte("imagescan secret id v1")
 
 // ID returns a stable identifier of the secret value that does not reveal
 // it: the first 16 hex digits of HMAC-SHA256 under a fixed key. The same
-// value always has the same id, in every image and every run.
+// value always has the same id, in every image and every run. It is the
+// internal id: reports show Key.SecretID of it, keyed with a secret key.
 func (s Secret) ID() string {
 	if s.IsWithheld() {
 		return s.id

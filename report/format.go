@@ -19,6 +19,8 @@ var reasonText = map[string]string{
 	"nested_unreadable":   "corrupt or truncated archives",
 	"third_party_generic": "generic-rule matches in third-party packages",
 	"third_party_sample":  "matches in third-party tests, examples and docs",
+	"baseline":            "findings in the baseline",
+	"ignore":              "findings in the ignore file",
 }
 
 // counts renders reason counts as "3 binary (path rules only), 1 …".

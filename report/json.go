@@ -10,7 +10,10 @@ import (
 
 // SchemaVersion is the version of the JSON report's shape. It changes only
 // when a field is removed or changes meaning.
-const SchemaVersion = 1
+//
+// Version 2: secret ids and fingerprints are keyed (fingerprint_key names
+// the key); suppressed_findings.
+const SchemaVersion = 2
 
 // JSON writes the JSON report documented in the README.
 type JSON struct {
@@ -20,9 +23,10 @@ type JSON struct {
 var _ Reporter = (*JSON)(nil)
 
 type jsonReport struct {
-	SchemaVersion int         `json:"schema_version"`
-	Tool          Tool        `json:"tool"`
-	Images        []jsonImage `json:"images"`
+	SchemaVersion  int         `json:"schema_version"`
+	Tool           Tool        `json:"tool"`
+	FingerprintKey string      `json:"fingerprint_key"`
+	Images         []jsonImage `json:"images"`
 }
 
 type jsonImage struct {
@@ -33,9 +37,11 @@ type jsonImage struct {
 	Platform     string        `json:"platform"`
 	Layers       []jsonLayer   `json:"layers"`
 	Findings     []jsonFinding `json:"findings"`
-	Coverage     jsonCoverage  `json:"coverage"`
-	Warnings     []string      `json:"warnings"`
-	Errors       []string      `json:"errors"`
+	// Suppressed is written only with Options.ShowSuppressed.
+	Suppressed []jsonFinding `json:"suppressed_findings,omitempty"`
+	Coverage   jsonCoverage  `json:"coverage"`
+	Warnings   []string      `json:"warnings"`
+	Errors     []string      `json:"errors"`
 }
 
 type jsonLayer struct {
@@ -63,6 +69,8 @@ type jsonFinding struct {
 	SecretID    string       `json:"secret_id"`
 	Fingerprint string       `json:"fingerprint"`
 	Location    jsonLocation `json:"location"`
+	// SuppressedBy is "baseline" or "ignore" in suppressed_findings.
+	SuppressedBy string `json:"suppressed_by,omitempty"`
 }
 
 type jsonLocation struct {
@@ -99,7 +107,7 @@ type jsonCoverage struct {
 
 // Write implements Reporter.
 func (j *JSON) Write(w io.Writer, r *Report) error {
-	out := jsonReport{SchemaVersion: SchemaVersion, Tool: r.Tool, Images: []jsonImage{}}
+	out := jsonReport{SchemaVersion: SchemaVersion, Tool: r.Tool, FingerprintKey: r.FingerprintKey, Images: []jsonImage{}}
 	for _, res := range r.Images {
 		out.Images = append(out.Images, j.image(res))
 	}
@@ -131,12 +139,21 @@ func (j *JSON) image(res *scan.Result) jsonImage {
 		})
 	}
 	for _, f := range res.Findings {
-		img.Findings = append(img.Findings, jsonFinding{
-			RuleID: f.RuleID, Description: red.text(f.Description), Severity: string(f.Severity), Secret: red.secret(f.Secret),
-			SecretID: f.SecretID, Fingerprint: f.Fingerprint, Location: location(f.Location, red),
-		})
+		img.Findings = append(img.Findings, jsonFindingOf(f, red))
+	}
+	if j.opts.ShowSuppressed {
+		for _, f := range res.Suppressed {
+			img.Suppressed = append(img.Suppressed, jsonFindingOf(f, red))
+		}
 	}
 	return img
+}
+
+func jsonFindingOf(f finding.Finding, red *redactor) jsonFinding {
+	return jsonFinding{
+		RuleID: f.RuleID, Description: red.text(f.Description), Severity: string(f.Severity), Secret: red.secret(f.Secret),
+		SecretID: f.SecretID, Fingerprint: f.Fingerprint, Location: location(f.Location, red), SuppressedBy: f.SuppressedBy,
+	}
 }
 
 func location(l finding.Location, red *redactor) jsonLocation {

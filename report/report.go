@@ -24,8 +24,11 @@ type Tool struct {
 
 // Report is what a Reporter writes: the tool and every image scanned.
 type Report struct {
-	Tool   Tool
-	Images []*scan.Result
+	Tool Tool
+	// FingerprintKey is the ID of the key that made the secret ids and
+	// fingerprints (finding.Key.ID).
+	FingerprintKey string
+	Images         []*scan.Result
 }
 
 // Options are the reporter settings shared by all formats.
@@ -33,6 +36,9 @@ type Options struct {
 	// ShowSecrets writes raw secret values. Off by default: every output is
 	// redacted.
 	ShowSecrets bool
+	// ShowSuppressed lists the findings a baseline or an ignore file
+	// suppresses. They are always counted.
+	ShowSuppressed bool
 }
 
 // Reporter writes a Report in one format.
@@ -74,7 +80,7 @@ func newRedactor(res *scan.Result, show bool) *redactor {
 		return &redactor{show: true}
 	}
 	seen := map[string]finding.Secret{}
-	for _, f := range res.Findings {
+	for _, f := range slices.Concat(res.Findings, res.Suppressed) {
 		if raw := f.Secret.Raw(); raw != "" { // a withheld secret has no value to hide
 			seen[raw] = f.Secret
 		}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/imagescan/imagescan/finding"
 	"github.com/imagescan/imagescan/internal/fixture"
 	"github.com/imagescan/imagescan/report"
 	"github.com/imagescan/imagescan/scan"
@@ -42,7 +43,7 @@ func render(t *testing.T, format string, show bool, results ...*scan.Result) str
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	if err := rep.Write(&buf, &report.Report{Tool: tool, Images: results}); err != nil {
+	if err := rep.Write(&buf, &report.Report{Tool: tool, FingerprintKey: finding.PublicKey.ID(), Images: results}); err != nil {
 		t.Fatal(err)
 	}
 	return buf.String()

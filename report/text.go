@@ -37,21 +37,16 @@ func (t *Text) Write(w io.Writer, r *Report) error {
 func (t *Text) image(w io.Writer, res *scan.Result) {
 	red := newRedactor(res, t.opts.ShowSecrets)
 	header(w, res, red)
-	groups := bySecret(res.Findings)
-	// Worst first; secrets of one severity keep their order of appearance.
-	slices.SortStableFunc(groups, func(a, b []finding.Finding) int {
-		wa, wb := worst(a), worst(b)
-		switch {
-		case wa == wb:
-			return 0
-		case wa.AtLeast(wb):
-			return -1
-		}
-		return 1
-	})
+	groups := worstFirst(bySecret(res.Findings))
 	for i, g := range groups {
 		fmt.Fprintln(w)
-		t.secret(w, i+1, g, res, red)
+		t.secret(w, fmt.Sprintf("secret %d", i+1), g, res, red)
+	}
+	if t.opts.ShowSuppressed {
+		for _, g := range worstFirst(bySecret(res.Suppressed)) {
+			fmt.Fprintln(w)
+			t.secret(w, "suppressed by "+g[0].SuppressedBy, g, res, red)
+		}
 	}
 	fmt.Fprintln(w)
 	for _, msg := range res.Warnings {
@@ -75,6 +70,22 @@ func header(w io.Writer, res *scan.Result, red *redactor) {
 	fmt.Fprintf(w, "platform  %s, %d layers\n", orNone(res.Platform), len(res.Layers))
 }
 
+// worstFirst sorts groups worst first; secrets of one severity keep their
+// order of appearance.
+func worstFirst(groups [][]finding.Finding) [][]finding.Finding {
+	slices.SortStableFunc(groups, func(a, b []finding.Finding) int {
+		wa, wb := worst(a), worst(b)
+		switch {
+		case wa == wb:
+			return 0
+		case wa.AtLeast(wb):
+			return -1
+		}
+		return 1
+	})
+	return groups
+}
+
 // bySecret groups findings by secret id, in order of first appearance.
 func bySecret(fs []finding.Finding) [][]finding.Finding {
 	var groups [][]finding.Finding
@@ -91,20 +102,20 @@ func bySecret(fs []finding.Finding) [][]finding.Finding {
 	return groups
 }
 
-func (t *Text) secret(w io.Writer, n int, g []finding.Finding, res *scan.Result, red *redactor) {
+func (t *Text) secret(w io.Writer, title string, g []finding.Finding, res *scan.Result, red *redactor) {
 	first := g[0]
 	value := red.secret(first.Secret)
 	if first.Secret.IsZero() {
 		value = "(the file itself)"
 	}
-	fmt.Fprintf(w, "secret %d  %s  %s  %s  (id %s)\n", n, worst(g), first.RuleID, value, first.SecretID)
+	fmt.Fprintf(w, "%s  %s  %s  %s  (id %s)\n", title, worst(g), first.RuleID, value, first.SecretID)
 	fmt.Fprintf(w, "  %s\n", red.text(first.Description))
 	for _, f := range g {
 		rule := ""
 		if f.RuleID != first.RuleID {
 			rule = " [" + f.RuleID + "]"
 		}
-		fmt.Fprintf(w, "  - %s%s\n", place(f, res, red), rule)
+		fmt.Fprintf(w, "  - %s%s · fingerprint %s\n", place(f, res, red), rule, f.Fingerprint)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"runtime"
 
+	"github.com/imagescan/imagescan/finding"
 	"github.com/imagescan/imagescan/scan/layers"
 )
 
@@ -16,6 +17,7 @@ type options struct {
 	walk     layers.Options
 	cache    *LayerCache
 	maxRatio int64
+	key      finding.Key
 
 	store        LayerStore
 	storeRules   string
@@ -60,7 +62,7 @@ func WithMaxDepth(n int) Option {
 }
 
 func makeOptions(opts []Option) (options, error) {
-	o := options{jobs: runtime.NumCPU(), maxRatio: DefaultMaxRatio, ratioFloor: ratioFloor}
+	o := options{jobs: runtime.NumCPU(), maxRatio: DefaultMaxRatio, ratioFloor: ratioFloor, key: finding.PublicKey}
 	for _, opt := range opts {
 		if err := opt(&o); err != nil {
 			return o, err
@@ -103,6 +105,16 @@ func WithProgress(ch chan<- Progress) Option {
 func WithWalkOptions(w layers.Options) Option {
 	return func(o *options) error {
 		o.walk = w
+		return nil
+	}
+}
+
+// WithKey sets the key of the secret ids and fingerprints Run reports. The
+// default is finding.PublicKey, whose ids resist lookup tables but not a
+// brute-force search of a weak secret.
+func WithKey(k finding.Key) Option {
+	return func(o *options) error {
+		o.key = k
 		return nil
 	}
 }

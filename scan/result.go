@@ -15,7 +15,10 @@ type Result struct {
 	Layers   []Layer
 	History  []HistoryEntry
 	Findings []finding.Finding
-	Coverage finding.Coverage
+	// Suppressed are the findings a baseline or an ignore file suppresses
+	// (see Suppress); each has SuppressedBy set. They are not in Findings.
+	Suppressed []finding.Finding
+	Coverage   finding.Coverage
 
 	// Warnings are problems that did not stop the scan and do not make it
 	// fail, e.g. a history that cannot be mapped to layers.
@@ -71,4 +74,25 @@ type HistoryEntry struct {
 	Step        string // the parsed step without its build args, e.g. "RUN npm ci"
 	BuildArgs   []string
 	LayerIndex  int // the layer this entry created, -1 for none or when unmapped
+}
+
+// Suppress moves the findings for which by returns a reason
+// (finding.SuppressBaseline or finding.SuppressIgnore) from Findings to
+// Suppressed, and counts them in Coverage.Suppressed by reason.
+func (r *Result) Suppress(by func(finding.Finding) string) {
+	kept := r.Findings[:0]
+	for _, f := range r.Findings {
+		reason := by(f)
+		if reason == "" {
+			kept = append(kept, f)
+			continue
+		}
+		f.SuppressedBy = reason
+		r.Suppressed = append(r.Suppressed, f)
+		if r.Coverage.Suppressed == nil {
+			r.Coverage.Suppressed = map[string]int64{}
+		}
+		r.Coverage.Suppressed[reason]++
+	}
+	r.Findings = kept
 }

@@ -299,15 +299,17 @@ func (r *run) complete(f *finding.Finding) {
 			loc.Unverified = l.Integrity.Status != Verified
 		}
 	}
+	var internal string
 	switch {
 	case !f.Secret.IsZero():
-		f.SecretID = f.Secret.ID()
+		internal = f.Secret.ID()
 	case loc.FileSHA256 != "":
-		f.SecretID = finding.FileID(loc.FileSHA256)
+		internal = finding.FileID(loc.FileSHA256)
 	default:
-		f.SecretID = finding.FileID("path:" + loc.Path)
+		internal = finding.FileID("path:" + loc.Path)
 	}
-	f.Fingerprint = finding.Fingerprint(f.SecretID, f.RuleID, *loc)
+	f.SecretID = r.o.key.SecretID(internal)
+	f.Fingerprint = r.o.key.Fingerprint(internal, f.RuleID, *loc)
 }
 
 func hashString(h v1.Hash) string {

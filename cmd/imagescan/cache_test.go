@@ -11,13 +11,16 @@ import (
 	"github.com/imagescan/imagescan/layercache"
 )
 
-// TestMain gives the tests a layer cache of their own.
+// TestMain gives the tests a layer cache and a config directory (where the
+// fingerprint key is made) of their own.
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "imagescan-test-cache-")
 	if err != nil {
 		panic(err)
 	}
 	os.Setenv("XDG_CACHE_HOME", dir)
+	os.Setenv("XDG_CONFIG_HOME", dir)
+	os.Unsetenv(keyEnv)
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)

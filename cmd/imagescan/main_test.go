@@ -53,6 +53,8 @@ func TestScanExitCodes(t *testing.T) {
 		"clean":                        {[]string{"scan", clean}, 0},
 		"custom exit code":             {[]string{"scan", "--exit-code", "3", deleted}, 3},
 		"exit code 0 never fails":      {[]string{"scan", "--exit-code", "0", deleted}, 0},
+		"exit code 2 means an error":   {[]string{"scan", "--exit-code", "2", deleted}, 2},
+		"exit code out of range":       {[]string{"scan", "--exit-code", "256", deleted}, 2},
 		"custom exit code, clean":      {[]string{"scan", "--exit-code", "3", clean}, 0},
 		"one input fails":              {[]string{"scan", clean, "missing.tar"}, 2},
 		"an error beats findings":      {[]string{"scan", deleted, "missing.tar"}, 2},

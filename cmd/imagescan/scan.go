@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/imagescan/imagescan/baseline"
 	"github.com/imagescan/imagescan/finding"
 	"github.com/imagescan/imagescan/layercache"
 	"github.com/imagescan/imagescan/report"
@@ -40,6 +41,10 @@ type scanFlags struct {
 	noDetect    bool
 	noCache     bool
 	cacheDir    string
+
+	baseline       string
+	ignore         string
+	showSuppressed bool
 }
 
 func newScanCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
@@ -80,6 +85,9 @@ from the docker config ($DOCKER_CONFIG or ~/.docker) and its helpers.`,
 	fl.StringVar(&f.rules, "config", "", "gitleaks-format rules `FILE`: extends the defaults with [extend] useDefault = true, else replaces them")
 	fl.Int64Var(&f.maxRatio, "max-ratio", scan.DefaultMaxRatio, "stop reading a layer or archive that inflates past this many times its compressed size")
 	fl.IntVar(&f.maxDepth, "max-depth", layers.DefaultMaxDepth, "how deep archives inside layers are opened (0: none)")
+	fl.StringVar(&f.baseline, "baseline", "", "an earlier JSON report `FILE`: findings whose fingerprints it lists are suppressed")
+	fl.StringVar(&f.ignore, "ignore", "", "fingerprints to suppress, one per line, # for comments (default: "+baseline.DefaultIgnoreFile+" when present)")
+	fl.BoolVar(&f.showSuppressed, "show-suppressed", false, "list suppressed findings in the report (they are always counted)")
 	fl.BoolVar(&f.noCache, "no-cache", false, "neither use nor fill the layer cache: read and verify every layer")
 	fl.StringVar(&f.cacheDir, "cache-dir", "", "where the layer cache lives (default: the user cache directory's imagescan)")
 	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile to `FILE` (for the benchmark)")
@@ -104,7 +112,18 @@ func runScan(ctx context.Context, f scanFlags, images []string, stdin io.Reader,
 		}
 		defer stop()
 	}
-	ropts := report.Options{ShowSecrets: f.showSecrets}
+	if f.exitCode < 0 || f.exitCode > 255 || f.exitCode == exitError {
+		return fmt.Errorf("--exit-code must be between 0 and 255 and not %d, which means an error", exitError)
+	}
+	key, err := fingerprintKey(stderr)
+	if err != nil {
+		return err
+	}
+	suppress, err := suppressions(f, key, stderr)
+	if err != nil {
+		return err
+	}
+	ropts := report.Options{ShowSecrets: f.showSecrets, ShowSuppressed: f.showSuppressed}
 	rep, err := report.For(f.format, ropts)
 	if err != nil {
 		return err
@@ -113,6 +132,7 @@ func runScan(ctx context.Context, f scanFlags, images []string, stdin io.Reader,
 	if err != nil {
 		return err
 	}
+	opts = append(opts, scan.WithKey(key))
 	srcOpts := []source.Option{source.WithPlatform(f.platform), source.WithInsecure(f.insecure), source.WithStdin(stdin)}
 	det, err := secrets.New(secrets.WithRules(f.rules))
 	if err != nil {
@@ -152,11 +172,39 @@ func runScan(ctx context.Context, f scanFlags, images []string, stdin io.Reader,
 		fmt.Fprintln(stderr, "imagescan: interrupted; the report covers only what was read before")
 		failed = true
 	}
-	if err := writeReport(rep, f.output, stdout, &report.Report{Tool: tool(det), Images: results}); err != nil {
+	for _, res := range results {
+		suppress.Apply(res)
+	}
+	if err := writeReport(rep, f.output, stdout, &report.Report{Tool: tool(det), FingerprintKey: key.ID(), Images: results}); err != nil {
 		fmt.Fprintf(stderr, "imagescan: %v\n", err)
 		return &exitCodeError{exitError}
 	}
 	return verdict(results, failed, f.exitCode, failOn)
+}
+
+// suppressions reads the baseline and the ignore file: --ignore, or the
+// default ignore file when it is present.
+func suppressions(f scanFlags, key finding.Key, stderr io.Writer) (*baseline.Set, error) {
+	set := baseline.NewSet()
+	if f.baseline != "" {
+		if err := set.AddBaseline(f.baseline, key.ID()); err != nil {
+			return nil, fmt.Errorf("--baseline: %w", err)
+		}
+	}
+	if f.ignore != "" {
+		if err := set.AddIgnoreFile(f.ignore); err != nil {
+			return nil, fmt.Errorf("--ignore: %w", err)
+		}
+		return set, nil
+	}
+	found, err := set.AddDefaultIgnore()
+	if err != nil {
+		return nil, err
+	}
+	if found {
+		fmt.Fprintf(stderr, "imagescan: suppressing the fingerprints in %s\n", baseline.DefaultIgnoreFile)
+	}
+	return set, nil
 }
 
 func scanOptions(f scanFlags) ([]scan.Option, error) {
