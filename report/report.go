@@ -1,5 +1,5 @@
-// Package report writes scan results as text for people and as JSON for
-// machines. Every format redacts secrets, in values and in every text taken
+// Package report writes scan results as text for people, and as JSON and
+// SARIF 2.1.0 for machines. Every format redacts secrets, in values and in every text taken
 // from the image (history steps, fields, paths), unless Options.ShowSecrets
 // is set.
 package report
@@ -47,7 +47,7 @@ type Reporter interface {
 }
 
 // Formats lists the format names For accepts.
-var Formats = []string{"text", "json"}
+var Formats = []string{"text", "json", "sarif"}
 
 // For returns the Reporter for a format name.
 func For(format string, o Options) (Reporter, error) {
@@ -56,6 +56,8 @@ func For(format string, o Options) (Reporter, error) {
 		return &Text{opts: o}, nil
 	case "json":
 		return &JSON{opts: o}, nil
+	case "sarif":
+		return &SARIF{opts: o}, nil
 	}
 	return nil, fmt.Errorf("unknown format %q (want one of %s)", format, strings.Join(Formats, ", "))
 }
