@@ -112,62 +112,32 @@ func runScan(ctx context.Context, f scanFlags, images []string, stdin io.Reader,
 		}
 		defer stop()
 	}
-	if f.exitCode < 0 || f.exitCode > 255 || f.exitCode == exitError {
-		return fmt.Errorf("--exit-code must be between 0 and 255 and not %d, which means an error", exitError)
+	if err := checkExitCode(f.exitCode); err != nil {
+		return err
 	}
-	key, err := fingerprintKey(stderr)
+	rep, err := report.For(f.format, reportOptions(f))
 	if err != nil {
 		return err
 	}
-	suppress, err := suppressions(f, key, stderr)
+	sess, err := newSession(f, stdin, stderr)
 	if err != nil {
 		return err
 	}
-	ropts := report.Options{ShowSecrets: f.showSecrets, ShowSuppressed: f.showSuppressed}
-	rep, err := report.For(f.format, ropts)
+	defer sess.close()
+	suppress, err := suppressions(f, sess.key, stderr)
 	if err != nil {
 		return err
 	}
-	opts, err := scanOptions(f)
-	if err != nil {
-		return err
-	}
-	opts = append(opts, scan.WithKey(key))
-	srcOpts := []source.Option{source.WithPlatform(f.platform), source.WithInsecure(f.insecure), source.WithStdin(stdin)}
-	det, err := secrets.New(secrets.WithRules(f.rules))
-	if err != nil {
-		return fmt.Errorf("--config: %w", err)
-	}
-	var detector finding.Detector = det
-	if f.noDetect {
-		detector = nothing{}
-	}
-	if !f.noCache && !f.noDetect {
-		store, closeStore := openCache(f, det, stderr)
-		defer closeStore()
-		if store != nil {
-			opts = append(opts, store)
-		}
-	}
-	bars := newProgress(stderr, !f.noProgress)
-	// One cache for the whole run: a layer several images share is scanned once.
-	opts = append(opts, scan.WithLayerCache(scan.NewLayerCache()))
 	var results []*scan.Result
 	failed := false
 	if f.allLocal {
-		rs, ok := scanSet(ctx, "docker-daemon:", func() (*source.Set, error) { return source.LocalImages(ctx, srcOpts...) }, detector, opts, ropts, bars, stderr)
+		rs, ok := sess.scanSet(ctx, "docker-daemon:", func() (*source.Set, error) { return source.LocalImages(ctx, sess.srcOpts...) }, stderr)
 		results = append(results, rs...)
 		failed = !ok
 	}
-	for _, in := range images {
-		if ctx.Err() != nil {
-			results = append(results, &scan.Result{Input: in, Errors: []string{in + ": not scanned: interrupted"}})
-			continue
-		}
-		rs, ok := scanInput(ctx, in, srcOpts, detector, opts, ropts, bars, stderr)
-		results = append(results, rs...)
-		failed = failed || !ok
-	}
+	rs, ok := sess.scanInputs(ctx, images, stderr)
+	results = append(results, rs...)
+	failed = failed || !ok
 	if ctx.Err() != nil {
 		fmt.Fprintln(stderr, "imagescan: interrupted; the report covers only what was read before")
 		failed = true
@@ -175,7 +145,7 @@ func runScan(ctx context.Context, f scanFlags, images []string, stdin io.Reader,
 	for _, res := range results {
 		suppress.Apply(res)
 	}
-	if err := writeReport(rep, f.output, stdout, &report.Report{Tool: tool(det), FingerprintKey: key.ID(), Images: results}); err != nil {
+	if err := writeReport(rep, f.output, stdout, &report.Report{Tool: tool(sess.det), FingerprintKey: sess.key.ID(), Images: results}); err != nil {
 		fmt.Fprintf(stderr, "imagescan: %v\n", err)
 		return &exitCodeError{exitError}
 	}
@@ -224,15 +194,85 @@ func scanOptions(f scanFlags) ([]scan.Option, error) {
 	return opts, nil
 }
 
-// scanInput scans every image that one input names. Each error is printed
+func checkExitCode(code int) error {
+	if code < 0 || code > 255 || code == exitError {
+		return fmt.Errorf("--exit-code must be between 0 and 255 and not %d, which means an error", exitError)
+	}
+	return nil
+}
+
+func reportOptions(f scanFlags) report.Options {
+	return report.Options{ShowSecrets: f.showSecrets, ShowSuppressed: f.showSuppressed}
+}
+
+// session is what a command that scans needs: the detector, the
+// fingerprint key, and the scan, source and report options.
+type session struct {
+	det      *secrets.Detector
+	detector finding.Detector // det, or nothing with --no-detect
+	key      finding.Key
+	opts     []scan.Option
+	srcOpts  []source.Option
+	ropts    report.Options
+	bars     *progress
+	close    func()
+}
+
+func newSession(f scanFlags, stdin io.Reader, stderr io.Writer) (*session, error) {
+	key, err := fingerprintKey(stderr)
+	if err != nil {
+		return nil, err
+	}
+	opts, err := scanOptions(f)
+	if err != nil {
+		return nil, err
+	}
+	det, err := secrets.New(secrets.WithRules(f.rules))
+	if err != nil {
+		return nil, fmt.Errorf("--config: %w", err)
+	}
+	s := &session{
+		det: det, detector: det, key: key, close: func() {},
+		srcOpts: []source.Option{source.WithPlatform(f.platform), source.WithInsecure(f.insecure), source.WithStdin(stdin)},
+		ropts:   reportOptions(f),
+		bars:    newProgress(stderr, !f.noProgress),
+	}
+	if f.noDetect {
+		s.detector = nothing{}
+	}
+	if !f.noCache && !f.noDetect {
+		store, closeStore := openCache(f, det, stderr)
+		s.close = closeStore
+		if store != nil {
+			opts = append(opts, store)
+		}
+	}
+	// One cache for the whole run: a layer several images share is scanned once.
+	s.opts = append(opts, scan.WithKey(key), scan.WithLayerCache(scan.NewLayerCache()))
+	return s, nil
+}
+
+// scanInputs scans every image that the inputs name. Each error is printed
 // on one line as it happens and kept in the results, so that the report
 // says what was not scanned. ok is false when anything failed.
-func scanInput(ctx context.Context, in string, srcOpts []source.Option, det finding.Detector, opts []scan.Option, ropts report.Options, bars *progress, stderr io.Writer) ([]*scan.Result, bool) {
-	return scanSet(ctx, in, func() (*source.Set, error) { return source.Open(ctx, in, srcOpts...) }, det, opts, ropts, bars, stderr)
+func (s *session) scanInputs(ctx context.Context, inputs []string, stderr io.Writer) ([]*scan.Result, bool) {
+	var results []*scan.Result
+	ok := true
+	for _, in := range inputs {
+		if ctx.Err() != nil {
+			results = append(results, &scan.Result{Input: in, Errors: []string{in + ": not scanned: interrupted"}})
+			ok = false
+			continue
+		}
+		rs, rok := s.scanSet(ctx, in, func() (*source.Set, error) { return source.Open(ctx, in, s.srcOpts...) }, stderr)
+		results = append(results, rs...)
+		ok = ok && rok
+	}
+	return results, ok
 }
 
 // scanSet scans every image of the set that open returns.
-func scanSet(ctx context.Context, in string, open func() (*source.Set, error), det finding.Detector, opts []scan.Option, ropts report.Options, bars *progress, stderr io.Writer) ([]*scan.Result, bool) {
+func (s *session) scanSet(ctx context.Context, in string, open func() (*source.Set, error), stderr io.Writer) ([]*scan.Result, bool) {
 	set, err := open()
 	if err != nil {
 		fmt.Fprintf(stderr, "imagescan: %v\n", err)
@@ -242,11 +282,11 @@ func scanSet(ctx context.Context, in string, open func() (*source.Set, error), d
 	var results []*scan.Result
 	ok := true
 	for _, t := range set.Targets {
-		res, err := bars.run(ctx, t, det, opts)
+		res, err := s.bars.run(ctx, t, s.detector, s.opts)
 		if err != nil {
 			ok = false
 			if ctx.Err() == nil { // an interruption is reported once, by the caller
-				printErrors(stderr, res, err, ropts)
+				printErrors(stderr, res, err, s.ropts)
 			}
 		}
 		if res != nil {
