@@ -3,104 +3,24 @@ package source_test
 import (
 	"bytes"
 	"context"
-	"io"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/moby/moby/client"
 
 	"github.com/imagescan/imagescan/finding"
 	"github.com/imagescan/imagescan/internal/fixture"
+	"github.com/imagescan/imagescan/internal/testenv"
 	"github.com/imagescan/imagescan/scan"
 	"github.com/imagescan/imagescan/source"
 )
 
-// startDockerd runs Debian's dockerd as root with its own data root and
-// socket (vfs storage, no iptables, no bridge) and points DOCKER_HOST at
-// it. IMAGESCAN_SKIP_DOCKERD, set by .ci/run when its probe finds that
-// dockerd cannot start on the machine, skips the test with that reason.
-func startDockerd(t *testing.T) *client.Client {
-	t.Helper()
-	if reason := os.Getenv("IMAGESCAN_SKIP_DOCKERD"); reason != "" {
-		t.Skip("dockerd cannot run on this machine: " + reason)
-	}
-	bin := requireTool(t, "dockerd", "docker.io")
-	if os.Geteuid() != 0 {
-		t.Fatal("dockerd needs root; run the tests as root, or set IMAGESCAN_SKIP_DOCKERD to say why not")
-	}
-	dir, err := os.MkdirTemp("/tmp", "isd-") // short: a unix socket path is limited to 108 bytes
-	if err != nil {
-		t.Fatal(err)
-	}
-	sock := filepath.Join(dir, "docker.sock")
-	var logs bytes.Buffer
-	cmd := exec.Command(bin, "--storage-driver", "vfs", "--iptables=false", "--bridge=none",
-		"--data-root", filepath.Join(dir, "root"), "--exec-root", filepath.Join(dir, "exec"),
-		"--pidfile", filepath.Join(dir, "docker.pid"), "--host", "unix://"+sock)
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(20 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-		if t.Failed() {
-			t.Logf("dockerd output:\n%s", logs.String())
-		}
-		_ = os.RemoveAll(dir)
-	})
-	t.Setenv("DOCKER_HOST", "unix://"+sock)
-	cli, err := client.New(client.FromEnv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cli.Close() })
-	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(200 * time.Millisecond) {
-		_, err := cli.Ping(context.Background(), client.PingOptions{NegotiateAPIVersion: true})
-		if err == nil {
-			return cli
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("dockerd did not answer: %v\n%s", err, logs.String())
-		}
-	}
-}
-
-func dockerLoad(t *testing.T, cli *client.Client, archive string) {
-	t.Helper()
-	f, err := os.Open(archive)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	res, err := cli.ImageLoad(context.Background(), f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Close()
-	if _, err := io.Copy(io.Discard, res); err != nil {
-		t.Fatal(err)
-	}
-}
-
 const stageFixture = "../fixtures/npm-multistage/deps-stage.tar"
 
 func TestRealDockerDaemon(t *testing.T) {
-	cli := startDockerd(t)
+	cli := testenv.StartDockerd(t)
 	for _, a := range []string{deletedFixture, "../fixtures/clean/image.tar", stageFixture} {
-		dockerLoad(t, cli, a)
+		testenv.DockerLoad(t, cli, a)
 	}
 	// deps-stage.tar is untagged: loading it leaves a dangling image, as a
 	// multi-stage build leaves its first stage.

@@ -69,6 +69,7 @@ var only = map[string][]string{
 	module + "/source":                                      {"cmd/imagescan", "internal/fixture"},
 	module + "/report":                                      {"cmd/imagescan"},
 	module + "/internal/fixture":                            {},
+	module + "/internal/testenv":                            {},
 	module + "/layercache":                                  {"cmd/imagescan"},
 	module + "/baseline":                                    {"cmd/imagescan", "report"},
 	"go.etcd.io/bbolt":                                      {"layercache"},
