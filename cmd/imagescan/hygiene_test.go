@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/imagescan/imagescan/internal/fixture"
+	"github.com/imagescan/imagescan/report"
 )
 
 // answerSecrets returns every raw secret of the fixtures' answer keys, by
@@ -57,7 +58,7 @@ func cutLastLayer(t *testing.T, archive string) string {
 }
 
 // TestNoOutputLeaksASecret runs every fixture, whole and broken, through
-// every format and checks both streams: no raw secret without
+// every format, and through diff, and checks both streams: no raw secret without
 // --show-secrets.
 func TestNoOutputLeaksASecret(t *testing.T) {
 	for archive, secrets := range answerSecrets(t) {
@@ -65,7 +66,7 @@ func TestNoOutputLeaksASecret(t *testing.T) {
 			continue
 		}
 		for _, input := range []string{archive, cutLastLayer(t, archive)} {
-			for _, format := range []string{"text", "json"} {
+			for _, format := range report.Formats {
 				got := imagescan(t, "scan", "-f", format, input)
 				if strings.HasSuffix(input, "-cut.tar") && got.code != 2 {
 					t.Errorf("%s: exit %d, want 2 for the broken layer", input, got.code)
@@ -74,6 +75,14 @@ func TestNoOutputLeaksASecret(t *testing.T) {
 					if strings.Contains(got.stdout, s) || strings.Contains(got.stderr, s) {
 						t.Errorf("%s -f %s prints the raw secret %s…", input, format, s[:6])
 					}
+				}
+			}
+		}
+		for _, format := range []string{"text", "json"} {
+			got := imagescan(t, "diff", "-f", format, archive, clean)
+			for _, s := range secrets {
+				if strings.Contains(got.stdout, s) || strings.Contains(got.stderr, s) {
+					t.Errorf("diff %s -f %s prints the raw secret %s…", archive, format, s[:6])
 				}
 			}
 		}
