@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/imagescan/imagescan/internal/fixture"
 	"github.com/imagescan/imagescan/layercache"
 )
 
@@ -110,18 +109,7 @@ func TestLayerCacheHoldsNoRawSecret(t *testing.T) {
 func TestLayerCacheNeverHidesTampering(t *testing.T) {
 	dir := t.TempDir()
 	imagescan(t, "scan", "--cache-dir", dir, deleted) // the clean twin fills the cache
-	p := filepath.Join(t.TempDir(), "tampered.tar")
-	fixture.Rewrite(t, deleted, p, func(ms []fixture.Member) []fixture.Member {
-		layers := layerMembers(t, ms)
-		for i, m := range ms {
-			if m.Header.Name == layers[3] {
-				ms[i].Data = rewriteFile(t, m.Data, "private-app/.npmrc", func(b []byte) []byte {
-					return []byte(strings.Replace(string(b), "registry.npmjs.org", "registry.npmjs.orG", 1))
-				})
-			}
-		}
-		return ms
-	})
+	p := tamperedNpmrc(t)
 	r, got := scanJSON(t, "--cache-dir", dir, p)
 	if got.code != 2 || !strings.Contains(got.stderr, "layer 3: content does not match diff_id") {
 		t.Fatalf("exit %d, stderr %q: a layer claiming a cached diff_id for other content must fail", got.code, got.stderr)

@@ -89,16 +89,9 @@ func runDiff(ctx context.Context, f scanFlags, old, new string, stdin io.Reader,
 }
 
 func writeDiff(f scanFlags, stdout io.Writer, d *report.Diff, o report.Options) error {
+	write := func(w io.Writer) error { return report.WriteDiff(w, f.format, d, o) }
 	if f.output == "" {
-		return report.WriteDiff(stdout, f.format, d, o)
+		return write(stdout)
 	}
-	file, err := os.OpenFile(f.output, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return fmt.Errorf("creating report: %w", err)
-	}
-	if err := report.WriteDiff(file, f.format, d, o); err != nil {
-		file.Close()
-		return fmt.Errorf("writing %s: %w", f.output, err)
-	}
-	return file.Close()
+	return writeFile(f.output, os.O_TRUNC, write)
 }

@@ -146,18 +146,14 @@ func createOutput(path string, stdout io.Writer) (io.Writer, func(complete bool)
 }
 
 func writeProvenance(path string, stderr io.Writer, p report.Provenance) error {
+	write := func(w io.Writer) error { return report.WriteProvenance(w, p) }
 	if path == "" {
-		return report.WriteProvenance(stderr, p)
+		return write(stderr)
 	}
-	file, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
+	if err := writeFile(path, os.O_EXCL, write); err != nil {
 		return fmt.Errorf("provenance: %w (an existing file is never overwritten)", err)
 	}
-	if err := report.WriteProvenance(file, p); err != nil {
-		file.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return file.Close()
+	return nil
 }
 
 func isTerminal(w io.Writer) bool {

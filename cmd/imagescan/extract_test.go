@@ -13,8 +13,6 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/imagescan/imagescan/internal/fixture"
 )
 
 // provenanceDoc is the provenance JSON as the tests read it.
@@ -181,18 +179,7 @@ func TestExtractErrors(t *testing.T) {
 // TestExtractFromATamperedLayer writes the bytes and the provenance, marked
 // as a mismatch, and exits 2: tampered content is still evidence.
 func TestExtractFromATamperedLayer(t *testing.T) {
-	p := filepath.Join(t.TempDir(), "tampered.tar")
-	fixture.Rewrite(t, deleted, p, func(ms []fixture.Member) []fixture.Member {
-		layers := layerMembers(t, ms)
-		for i, m := range ms {
-			if m.Header.Name == layers[3] {
-				ms[i].Data = rewriteFile(t, m.Data, "private-app/.npmrc", func(b []byte) []byte {
-					return bytes.Replace(b, []byte("registry.npmjs.org"), []byte("registry.npmjs.orG"), 1)
-				})
-			}
-		}
-		return ms
-	})
+	p := tamperedNpmrc(t)
 	out := filepath.Join(t.TempDir(), "npmrc")
 	got := imagescan(t, "extract", p, "--layer", "3", "--path", "private-app/.npmrc", "-o", out)
 	if got.code != 2 || !strings.Contains(got.stderr, "layer 3: content does not match diff_id") {

@@ -378,18 +378,28 @@ func tool(det *secrets.Detector) report.Tool {
 
 // writeReport writes to stdout, or to a new 0600 file.
 func writeReport(rep report.Reporter, output string, stdout io.Writer, r *report.Report) error {
+	write := func(w io.Writer) error { return rep.Write(w, r) }
 	if output == "" {
-		return rep.Write(stdout, r)
+		return write(stdout)
 	}
-	file, err := os.OpenFile(output, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	return writeFile(output, os.O_TRUNC, write)
+}
+
+// writeFile creates path with mode 0600 (flag adds os.O_TRUNC or
+// os.O_EXCL) and writes it with write.
+func writeFile(path string, flag int, write func(io.Writer) error) error {
+	file, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|flag, 0o600)
 	if err != nil {
-		return fmt.Errorf("creating report: %w", err)
+		return fmt.Errorf("creating %s: %w", path, err)
 	}
-	if err := rep.Write(file, r); err != nil {
+	if err := write(file); err != nil {
 		file.Close()
-		return fmt.Errorf("writing %s: %w", output, err)
+		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	return file.Close()
+	if err := file.Close(); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
 }
 
 // verdict picks the exit code: an error beats findings, findings at or

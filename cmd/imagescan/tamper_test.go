@@ -64,6 +64,29 @@ func rewriteFile(t *testing.T, layer []byte, name string, fn func([]byte) []byte
 	return out.Bytes()
 }
 
+// changeNpmrc changes one byte inside the .npmrc of npm-deleted's layer
+// 3; the layer stays a valid tarball but no longer matches its diff_id.
+func changeNpmrc(t *testing.T, ms []fixture.Member) []fixture.Member {
+	layers := layerMembers(t, ms)
+	for i, m := range ms {
+		if m.Header.Name == layers[3] {
+			ms[i].Data = rewriteFile(t, m.Data, "private-app/.npmrc", func(b []byte) []byte {
+				return bytes.Replace(b, []byte("registry.npmjs.org"), []byte("registry.npmjs.orG"), 1)
+			})
+		}
+	}
+	return ms
+}
+
+// tamperedNpmrc writes a copy of npm-deleted changed by changeNpmrc and
+// returns its path.
+func tamperedNpmrc(t *testing.T) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "tampered.tar")
+	fixture.Rewrite(t, deleted, p, func(ms []fixture.Member) []fixture.Member { return changeNpmrc(t, ms) })
+	return p
+}
+
 func TestTamperedFixtures(t *testing.T) {
 	tests := map[string]struct {
 		tamper  func(t *testing.T, ms []fixture.Member) []fixture.Member
@@ -72,17 +95,7 @@ func TestTamperedFixtures(t *testing.T) {
 		visible bool
 	}{
 		"a byte changed inside a layer file, the tar still valid": {
-			func(t *testing.T, ms []fixture.Member) []fixture.Member {
-				layers := layerMembers(t, ms)
-				for i, m := range ms {
-					if m.Header.Name == layers[3] {
-						ms[i].Data = rewriteFile(t, m.Data, "private-app/.npmrc", func(b []byte) []byte {
-							return bytes.Replace(b, []byte("registry.npmjs.org"), []byte("registry.npmjs.orG"), 1)
-						})
-					}
-				}
-				return ms
-			},
+			changeNpmrc,
 			"layer 3: content does not match diff_id sha256:4e86403aebd556c8352200cf11d98b69a8efb7d9a792a63b5fc6c79e532b02f7", 3, false,
 		},
 		"a layer blob swapped for another valid one": {
