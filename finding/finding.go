@@ -90,7 +90,8 @@ var kindRank = map[Kind]int{KindLayer: 0, KindHistory: 1, KindConfig: 2, KindMan
 
 // Compare orders findings for stable output: layer files first by layer,
 // path and line, then history entries, then config fields; ties break on
-// rule and secret id. It returns -1, 0 or +1 like cmp.Compare.
+// rule, secret id, status and file digest, so that the order does not
+// depend on the order in which findings were made. It returns -1, 0 or +1 like cmp.Compare.
 func Compare(a, b Finding) int {
 	x, y := a.Location, b.Location
 	return cmp.Or(
@@ -104,5 +105,7 @@ func Compare(a, b Finding) int {
 		cmp.Compare(x.Variable, y.Variable),
 		cmp.Compare(a.RuleID, b.RuleID),
 		cmp.Compare(a.SecretID, b.SecretID),
+		cmp.Compare(x.Status, y.Status),
+		cmp.Compare(x.FileSHA256, y.FileSHA256),
 	)
 }

@@ -11,6 +11,7 @@ import (
 	"hash"
 	"io"
 	"maps"
+	"runtime"
 	"slices"
 
 	"github.com/imagescan/imagescan/finding"
@@ -48,6 +49,12 @@ type Options struct {
 	// counted, not scanned. The defaults are 512 MiB and 100.
 	MaxArchiveBytes int64
 	MaxRatio        int64
+
+	// Workers is how many goroutines detect the layer's small files while
+	// the walk reads on; 0 means one per CPU, a negative value none (every
+	// file is detected in the walk's goroutine). Detectors must be safe
+	// for concurrent use.
+	Workers int
 }
 
 func (o Options) withDefaults() Options {
@@ -65,6 +72,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxRatio <= 0 {
 		o.MaxRatio = DefaultMaxRatio
+	}
+	if o.Workers == 0 {
+		o.Workers = runtime.GOMAXPROCS(0)
 	}
 	return o
 }
@@ -111,6 +121,7 @@ type walker struct {
 
 	peek   []*bufio.Reader // one per archive depth, reused
 	budget int64           // uncompressed bytes archives in the current layer file may still yield
+	pipe   *pipeline       // the detect workers; nil when files are detected in the walk's goroutine
 }
 
 // target is a file being scanned: a layer file, or a file inside an
@@ -142,7 +153,9 @@ func Walk(ctx context.Context, index int, r io.Reader, det finding.Detector, opt
 		hash: sha256.New(),
 	}
 	w.buf = make([]byte, w.opt.Window)
+	w.startPipeline(w.opt.Workers)
 	err := w.walk(tar.NewReader(r))
+	w.stopPipeline()
 	w.res.settleSameLayer()
 	return w.res, err
 }
@@ -260,8 +273,20 @@ func (w *walker) suppressed() map[string]int64 {
 	return w.res.Coverage.Suppressed
 }
 
-// add records the matches found in the file t as findings.
+// add records the matches found in the file t as findings. With a
+// pipeline, they are recorded after what was queued before them, together
+// with what t's windows find, so that findings come in the order of the
+// walk.
 func (w *walker) add(t target, sum string, ms []finding.Match) {
+	if w.pipe != nil {
+		w.endFile(t, sum, ms)
+		return
+	}
+	w.record(t, sum, ms)
+}
+
+// record makes findings of the matches found in the file t.
+func (w *walker) record(t target, sum string, ms []finding.Match) {
 	for _, m := range ms {
 		w.res.Findings = append(w.res.Findings, finding.Finding{
 			RuleID:      m.RuleID,

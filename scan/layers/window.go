@@ -12,7 +12,9 @@ import (
 // hashing every byte read, and returns its matches with lines and columns
 // made relative to the whole file. binary is true, and nothing is scanned,
 // when the first window has a NUL byte in its first 8000 bytes; the caller
-// then owns the rest of r.
+// then owns the rest of r. With a pipeline, the windows are queued for its
+// workers instead, and their matches recorded when the caller ends the
+// file (endFile).
 func (w *walker) windows(p string, r io.Reader) (ms []finding.Match, binary bool, err error) {
 	var (
 		buf      = w.buf
@@ -35,18 +37,12 @@ func (w *walker) windows(p string, r io.Reader) (ms []finding.Match, binary bool
 		if !eof {
 			next = w.nextStart(buf[:n])
 		}
-		nextLine, nextCol := position(buf[:next])
-		for _, m := range w.det.DetectFile(w.ctx, finding.File{Path: p, Content: buf[:n]}) {
-			// A match that starts in the overlap is found again, whole, by
-			// the next window; here it may be cut off at the window's end.
-			if !eof && (m.Line > nextLine || m.Line == nextLine && m.Column >= nextCol) {
-				continue
-			}
-			if m.Line == 1 {
-				m.Column += colBase
-			}
-			m.Line += lineBase
-			ms = append(ms, m)
+		cut := windowCut{eof: eof, lineBase: lineBase, colBase: colBase}
+		cut.nextLine, cut.nextCol = position(buf[:next])
+		if w.pipe != nil {
+			w.queueWindow(p, buf[:n], cut)
+		} else {
+			ms = append(ms, cut.place(w.det.DetectFile(w.ctx, finding.File{Path: p, Content: buf[:n]}))...)
 		}
 		scanned += int64(next)
 		if eof {
@@ -57,7 +53,37 @@ func (w *walker) windows(p string, r io.Reader) (ms []finding.Match, binary bool
 	}
 	w.res.Coverage.Files++
 	w.res.Coverage.Bytes += scanned
+	if w.pipe != nil {
+		return nil, false, nil
+	}
 	return finding.Best(ms, w.suppressed()), false, nil
+}
+
+// windowCut says where a window lies in its file, to place its matches.
+type windowCut struct {
+	eof               bool // the window ends the file
+	nextLine, nextCol int  // where the next window starts, in this one
+	lineBase          int  // lines of the file before the window
+	colBase           int  // bytes of the window's first line that came before it
+}
+
+// place drops the matches that the next window finds whole, and makes the
+// others' lines and columns relative to the file.
+func (c windowCut) place(ms []finding.Match) []finding.Match {
+	var out []finding.Match
+	for _, m := range ms {
+		// A match that starts in the overlap is found again, whole, by the
+		// next window; here it may be cut off at the window's end.
+		if !c.eof && (m.Line > c.nextLine || m.Line == c.nextLine && m.Column >= c.nextCol) {
+			continue
+		}
+		if m.Line == 1 {
+			m.Column += c.colBase
+		}
+		m.Line += c.lineBase
+		out = append(out, m)
+	}
+	return out
 }
 
 // nextStart returns where the next window begins in a full window: at the

@@ -1,0 +1,155 @@
+package layers
+
+import (
+	"sync"
+
+	"github.com/imagescan/imagescan/finding"
+)
+
+// The walk reads a layer's tar stream in one goroutine; detection, which
+// costs far more, runs beside it. Each window of a text file is copied and
+// queued for the detect workers while the walk reads on. What the workers
+// find is recorded in the walk's goroutine, in the order it was queued, so
+// the walk's state needs no locks and findings come in walk order. A
+// file's findings are recorded when the job that ends the file comes up:
+// its windows' matches, gathered, go through finding.Best as one file's.
+
+// maxQueuedBytes bounds the file content waiting for or in detection, so
+// memory stays flat however fast the walk reads.
+const maxQueuedBytes = 8 << 20
+
+// pipeline is the detect workers of one walk and the jobs queued for them.
+type pipeline struct {
+	jobs   chan *detectJob
+	queue  []*detectJob // not yet recorded, oldest first
+	queued int          // bytes of content in queue
+	wg     sync.WaitGroup
+
+	window []finding.Match // the matches of the current file's windows so far
+}
+
+// detectJob is a window of a file on its way through detection, or the
+// end of a file: its digest and the matches found apart from its windows.
+type detectJob struct {
+	// A window.
+	path    string
+	content []byte
+	cut     windowCut
+
+	// The end of a file.
+	t   target
+	sum string
+
+	matches []finding.Match
+	done    chan struct{}
+}
+
+// closed is the done channel of a job that needs no detection.
+var closed = func() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}()
+
+// startPipeline starts workers detect workers for w, or none when
+// workers < 1: every file is then detected in the walk's goroutine.
+func (w *walker) startPipeline(workers int) {
+	if workers < 1 {
+		return
+	}
+	p := &pipeline{jobs: make(chan *detectJob, workers)}
+	for range workers {
+		p.wg.Add(1)
+		go func() {
+			defer p.wg.Done()
+			for j := range p.jobs {
+				w.detect(j)
+			}
+		}()
+	}
+	w.pipe = p
+}
+
+func (w *walker) detect(j *detectJob) {
+	j.matches = w.det.DetectFile(w.ctx, finding.File{Path: j.path, Content: j.content})
+	close(j.done)
+}
+
+// queueWindow hands a copy of one window of the file at path to the
+// workers. When they are all busy, the walk's goroutine detects it itself
+// rather than wait.
+func (w *walker) queueWindow(path string, window []byte, cut windowCut) {
+	p := w.pipe
+	j := &detectJob{path: path, content: append([]byte(nil), window...), cut: cut, done: make(chan struct{})}
+	p.queue = append(p.queue, j)
+	p.queued += len(j.content)
+	select {
+	case p.jobs <- j:
+	default:
+		w.detect(j)
+	}
+	w.recordDone()
+}
+
+// endFile queues the end of file t, whose digest is sum; ms are matches
+// found apart from its windows (by the path rules), already through
+// finding.Best. With nothing queued before it, it is recorded at once.
+func (w *walker) endFile(t target, sum string, ms []finding.Match) {
+	p := w.pipe
+	p.queue = append(p.queue, &detectJob{t: t, sum: sum, matches: ms, done: closed})
+	w.recordDone()
+}
+
+// recordDone records the queued jobs that are done, oldest first, up to
+// the first that is not; while the queue holds more than maxQueuedBytes,
+// it waits for that one.
+func (w *walker) recordDone() {
+	p := w.pipe
+	for len(p.queue) > 0 {
+		j := p.queue[0]
+		if p.queued > maxQueuedBytes {
+			<-j.done
+		} else {
+			select {
+			case <-j.done:
+			default:
+				return
+			}
+		}
+		w.pop()
+	}
+}
+
+// pop records the oldest queued job, which is done: a window's matches
+// join its file's; the end of a file records them all.
+func (w *walker) pop() {
+	p := w.pipe
+	j := p.queue[0]
+	p.queue = p.queue[1:]
+	if j.content != nil {
+		p.queued -= len(j.content)
+		p.window = append(p.window, j.cut.place(j.matches)...)
+		return
+	}
+	ms := j.matches
+	if len(p.window) > 0 {
+		ms = append(finding.Best(p.window, w.suppressed()), ms...)
+		p.window = nil
+	}
+	w.record(j.t, j.sum, ms)
+}
+
+// stopPipeline stops the workers once they have detected every queued
+// window, and records the findings.
+func (w *walker) stopPipeline() {
+	if w.pipe == nil {
+		return
+	}
+	close(w.pipe.jobs)
+	for len(w.pipe.queue) > 0 {
+		<-w.pipe.queue[0].done
+		w.pop()
+	}
+	w.pipe.wg.Wait()
+	w.pipe = nil
+}

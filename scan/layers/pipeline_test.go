@@ -1,0 +1,69 @@
+package layers_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/imagescan/imagescan/finding"
+	"github.com/imagescan/imagescan/internal/fixture"
+	. "github.com/imagescan/imagescan/scan/layers"
+)
+
+// slowDetector is fakeDetector made to finish files out of order: files
+// whose name ends in an even digit take longer.
+type slowDetector struct{ fakeDetector }
+
+func (d slowDetector) DetectFile(ctx context.Context, f finding.File) []finding.Match {
+	if len(f.Path) > 0 && strings.ContainsRune("02468", rune(f.Path[len(f.Path)-1])) {
+		time.Sleep(2 * time.Millisecond)
+	}
+	return d.fakeDetector.DetectFile(ctx, f)
+}
+
+// TestPipelineChangesNothing walks one layer with detection in the walk's
+// goroutine and with detect workers, and wants the same result: findings
+// in walk order, with their statuses and digests, and the same coverage.
+func TestPipelineChangesNothing(t *testing.T) {
+	var files []fixture.Entry
+	big := strings.Repeat("filler line\n", 3000) + "SECRET=in-a-big-file\n"
+	for i := range 60 {
+		files = append(files, fixture.File(fmt.Sprintf("app/src/file%d", i), fmt.Sprintf("x\nSECRET=value-%d\n", i)))
+		switch i % 10 {
+		case 3:
+			files = append(files, fixture.File(fmt.Sprintf("app/bin/tool%d", i), "\x7fELF\x00 SECRET=in-a-binary"))
+		case 5:
+			files = append(files, fixture.File(fmt.Sprintf("app/big%d", i), big))
+		case 7:
+			tgz := gz(t, fixture.Tar(t, fixture.File("package/.npmrc", fmt.Sprintf("SECRET=in-tgz-%d\n", i)), fixture.File("package/x.p12", "\x30\x82\x00")))
+			files = append(files, fixture.File(fmt.Sprintf("app/pkg%d.tgz", i), string(tgz)))
+		case 9:
+			files = append(files, fixture.File(fmt.Sprintf("app/src/file%d", i-1), "rewritten SECRET=second-copy\n"))
+		}
+	}
+	layer := fixture.Tar(t, files...)
+	walkWith := func(workers int) *Result {
+		res, err := Walk(context.Background(), 1, strings.NewReader(string(layer)), slowDetector{}, Options{Window: 4096, Overlap: 512, Workers: workers})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	alone := walkWith(-1)
+	if len(alone.Findings) < 80 {
+		t.Fatalf("%d findings: the layer is not what the test means", len(alone.Findings))
+	}
+	for _, workers := range []int{1, 2, 8} {
+		piped := walkWith(workers)
+		if diff := cmp.Diff(founds(alone), founds(piped)); diff != "" {
+			t.Errorf("%d workers: findings differ (-alone +piped):\n%s", workers, diff)
+		}
+		if diff := cmp.Diff(alone.Coverage, piped.Coverage); diff != "" {
+			t.Errorf("%d workers: coverage differs (-alone +piped):\n%s", workers, diff)
+		}
+	}
+}
