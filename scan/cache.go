@@ -97,7 +97,7 @@ func WithLayerStore(s LayerStore, rules string, withSecrets bool) Option {
 // storeKey identifies a layer scan: its content, the rules and the options
 // that shape what a walk finds.
 func (r *run) storeKey(diffID v1.Hash) string {
-	return fmt.Sprintf("%s|%s|%+v|%d", diffID, r.o.storeRules, r.o.walk, r.o.maxRatio)
+	return fmt.Sprintf("%s|%s|%s|%d", diffID, r.o.storeRules, r.o.walk.Key(), r.o.maxRatio)
 }
 
 // fromStore returns layer i's scan from the LayerStore, or nil.

@@ -26,6 +26,11 @@ func Run(ctx context.Context, t *Target, det finding.Detector, opts ...Option) (
 	if err != nil {
 		return nil, err
 	}
+	if o.walk.Slots == nil {
+		// Layers walked in parallel share their detect slots: no more
+		// windows in detection than layers at once.
+		o.walk.Slots = make(chan struct{}, o.jobs)
+	}
 	r := &run{ctx: ctx, t: t, det: det, o: o, res: newResult(t)}
 	r.readConfig()
 	r.scan()

@@ -20,6 +20,7 @@ const maxQueuedBytes = 8 << 20
 
 // pipeline is the detect workers of one walk and the jobs queued for them.
 type pipeline struct {
+	slots  chan struct{} // one taken for each window in detection, shared by the walks of a run
 	jobs   chan *detectJob
 	queue  []*detectJob // not yet recorded, oldest first
 	queued int          // bytes of content in queue
@@ -52,18 +53,24 @@ var closed = func() chan struct{} {
 }()
 
 // startPipeline starts workers detect workers for w, or none when
-// workers < 1: every file is then detected in the walk's goroutine.
-func (w *walker) startPipeline(workers int) {
+// workers < 1: every file is then detected in the walk's goroutine. slots
+// bounds the windows in detection at once, across every walk that shares
+// it; nil gives this walk workers slots of its own.
+func (w *walker) startPipeline(workers int, slots chan struct{}) {
 	if workers < 1 {
 		return
 	}
-	p := &pipeline{jobs: make(chan *detectJob, workers)}
+	if slots == nil {
+		slots = make(chan struct{}, workers)
+	}
+	p := &pipeline{slots: slots, jobs: make(chan *detectJob)}
 	for range workers {
 		p.wg.Add(1)
 		go func() {
 			defer p.wg.Done()
 			for j := range p.jobs {
 				w.detect(j)
+				<-p.slots
 			}
 		}()
 	}
@@ -75,18 +82,20 @@ func (w *walker) detect(j *detectJob) {
 	close(j.done)
 }
 
-// queueWindow hands a copy of one window of the file at path to the
-// workers. When they are all busy, the walk's goroutine detects it itself
-// rather than wait.
+// queueWindow hands a copy of one window of the file at path to a worker,
+// once a slot is free. When the workers are all busy, the walk's goroutine
+// detects it itself rather than wait.
 func (w *walker) queueWindow(path string, window []byte, cut windowCut) {
 	p := w.pipe
 	j := &detectJob{path: path, content: append([]byte(nil), window...), cut: cut, done: make(chan struct{})}
 	p.queue = append(p.queue, j)
 	p.queued += len(j.content)
+	p.slots <- struct{}{}
 	select {
 	case p.jobs <- j:
 	default:
 		w.detect(j)
+		<-p.slots
 	}
 	w.recordDone()
 }

@@ -67,3 +67,19 @@ func TestPipelineChangesNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestOptionsKeyIgnoresSpeed keeps stored walks usable whatever the
+// workers: only options that change what a walk finds are in the key.
+func TestOptionsKeyIgnoresSpeed(t *testing.T) {
+	a := Options{Workers: 1}
+	b := Options{Workers: 8, Slots: make(chan struct{}, 2)}
+	if a.Key() != b.Key() {
+		t.Errorf("keys differ with the workers: %q, %q", a.Key(), b.Key())
+	}
+	if a.Key() == (Options{Window: 4096}).Key() || a.Key() == (Options{MaxDepth: -1}).Key() {
+		t.Error("the window or depth does not change the key")
+	}
+	if a.Key() != (Options{Window: DefaultWindow}).Key() {
+		t.Error("the default window and the zero value have different keys")
+	}
+}

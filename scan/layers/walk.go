@@ -50,11 +50,16 @@ type Options struct {
 	MaxArchiveBytes int64
 	MaxRatio        int64
 
-	// Workers is how many goroutines detect the layer's small files while
-	// the walk reads on; 0 means one per CPU, a negative value none (every
-	// file is detected in the walk's goroutine). Detectors must be safe
-	// for concurrent use.
+	// Workers is how many goroutines detect the windows of the layer's
+	// text files while the walk reads on; 0 means one per CPU, a negative
+	// value none (every window is detected in the walk's goroutine).
+	// Detectors must be safe for concurrent use.
 	Workers int
+	// Slots, when not nil, bounds how many windows are in detection at
+	// once across every walk given the same channel (its capacity), so
+	// that layers walked in parallel do not run more detections than
+	// there are CPUs. Nil gives each walk Workers slots.
+	Slots chan struct{}
 }
 
 func (o Options) withDefaults() Options {
@@ -77,6 +82,13 @@ func (o Options) withDefaults() Options {
 		o.Workers = runtime.GOMAXPROCS(0)
 	}
 	return o
+}
+
+// Key identifies the options that shape what a walk finds (not Workers or
+// Slots, which change only how fast), for keying stored walks.
+func (o Options) Key() string {
+	o = o.withDefaults()
+	return fmt.Sprintf("window %d overlap %d depth %d archive %d ratio %d", o.Window, o.Overlap, o.MaxDepth, o.MaxArchiveBytes, o.MaxRatio)
 }
 
 // archiveBudget is how many uncompressed bytes the archives in a layer file
@@ -153,7 +165,7 @@ func Walk(ctx context.Context, index int, r io.Reader, det finding.Detector, opt
 		hash: sha256.New(),
 	}
 	w.buf = make([]byte, w.opt.Window)
-	w.startPipeline(w.opt.Workers)
+	w.startPipeline(w.opt.Workers, w.opt.Slots)
 	err := w.walk(tar.NewReader(r))
 	w.stopPipeline()
 	w.res.settleSameLayer()
