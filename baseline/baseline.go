@@ -56,9 +56,9 @@ type baselineFinding struct {
 	Fingerprint string `json:"fingerprint"`
 }
 
-// schemaVersion is the JSON report version whose fingerprints this build
+// ReportSchemaVersion is the JSON report version whose fingerprints this build
 // makes. Reports of version 1 had fingerprints under a public key.
-const schemaVersion = 2
+const ReportSchemaVersion = 2
 
 // AddBaseline adds every fingerprint of the JSON report at path, the
 // suppressed findings it lists included. keyID is the run's key
@@ -67,24 +67,24 @@ const schemaVersion = 2
 func (s *Set) AddBaseline(path, keyID string) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return fmt.Errorf("baseline: %w", err)
+		return err // names the path
 	}
 	var rep baselineReport
 	if err := json.Unmarshal(data, &rep); err != nil {
-		return fmt.Errorf("baseline %s: not an imagescan JSON report: %w", path, err)
+		return fmt.Errorf("%s: not an imagescan JSON report: %w", path, err)
 	}
 	switch {
 	case rep.SchemaVersion == nil || rep.Images == nil:
-		return fmt.Errorf("baseline %s: not an imagescan JSON report (no schema_version or images)", path)
-	case *rep.SchemaVersion != schemaVersion:
-		return fmt.Errorf("baseline %s: report schema version %d, this imagescan reads version %d: make the baseline again", path, *rep.SchemaVersion, schemaVersion)
+		return fmt.Errorf("%s: not an imagescan JSON report (no schema_version or images)", path)
+	case *rep.SchemaVersion != ReportSchemaVersion:
+		return fmt.Errorf("%s: report schema version %d, this imagescan reads version %d: make the baseline again", path, *rep.SchemaVersion, ReportSchemaVersion)
 	case rep.FingerprintKey != keyID:
-		return fmt.Errorf("baseline %s: its fingerprints were made with key %s, this run uses key %s: set IMAGESCAN_FINGERPRINT_KEY to the key that made it", path, rep.FingerprintKey, keyID)
+		return fmt.Errorf("%s: its fingerprints were made with key %s, this run uses key %s: set IMAGESCAN_FINGERPRINT_KEY to the key that made it", path, rep.FingerprintKey, keyID)
 	}
 	for _, img := range rep.Images {
 		for _, f := range append(img.Findings, img.Suppressed...) {
 			if !isFingerprint(f.Fingerprint) {
-				return fmt.Errorf("baseline %s: %q is not a fingerprint", path, f.Fingerprint)
+				return fmt.Errorf("%s: %q is not a fingerprint", path, f.Fingerprint)
 			}
 			s.add(f.Fingerprint, finding.SuppressBaseline)
 		}
@@ -97,11 +97,11 @@ func (s *Set) AddBaseline(path, keyID string) error {
 func (s *Set) AddIgnoreFile(path string) error {
 	file, err := os.Open(path)
 	if err != nil {
-		return fmt.Errorf("ignore file: %w", err)
+		return err // names the path
 	}
 	defer file.Close()
 	if err := s.addIgnore(file); err != nil {
-		return fmt.Errorf("ignore file %s: %w", path, err)
+		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil
 }

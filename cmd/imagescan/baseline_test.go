@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/imagescan/imagescan/baseline"
+	"github.com/imagescan/imagescan/report"
 )
 
 // suppressedReport is the part of the JSON report about suppression.
@@ -124,10 +127,10 @@ func TestSuppressionInputErrors(t *testing.T) {
 		want string
 	}{
 		"bad ignore line":  {[]string{"--ignore", bad}, bad + ": line 3: \"not-a-fingerprint\" is not a fingerprint"},
-		"missing ignore":   {[]string{"--ignore", filepath.Join(dir, "none")}, "--ignore: ignore file: open"},
+		"missing ignore":   {[]string{"--ignore", filepath.Join(dir, "none")}, "--ignore: open " + filepath.Join(dir, "none")},
 		"garbage baseline": {[]string{"--baseline", garbage}, garbage + ": not an imagescan JSON report"},
 		"other key":        {[]string{"--baseline", other}, "made with key"},
-		"missing baseline": {[]string{"--baseline", filepath.Join(dir, "none.json")}, "--baseline: baseline: open"},
+		"missing baseline": {[]string{"--baseline", filepath.Join(dir, "none.json")}, "--baseline: open " + filepath.Join(dir, "none.json")},
 		"a text report":    {[]string{"--baseline", bad}, "not an imagescan JSON report"},
 	}
 	for name, tc := range tests {
@@ -144,5 +147,13 @@ func write(t *testing.T, path, text string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestBaselineReadsTheReportItWrites ties the baseline reader to the JSON
+// report's schema version, which the two packages cannot share directly.
+func TestBaselineReadsTheReportItWrites(t *testing.T) {
+	if baseline.ReportSchemaVersion != report.SchemaVersion {
+		t.Errorf("baseline reads schema %d, the report writes %d", baseline.ReportSchemaVersion, report.SchemaVersion)
 	}
 }
