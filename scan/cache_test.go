@@ -2,7 +2,6 @@ package scan_test
 
 import (
 	"context"
-	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -12,27 +11,13 @@ import (
 	"github.com/imagescan/imagescan/scan"
 )
 
-// countingDetector counts the files it is asked about.
-type countingDetector struct {
-	finding.Detector
-	mu    sync.Mutex
-	files map[string]int
-}
-
-func (c *countingDetector) DetectFile(ctx context.Context, f finding.File) []finding.Match {
-	c.mu.Lock()
-	c.files[f.Path]++
-	c.mu.Unlock()
-	return c.Detector.DetectFile(ctx, f)
-}
-
 func TestLayerCacheScansSharedLayersOnceAndKeepsStatusPerImage(t *testing.T) {
 	tok := npmToken(30)
 	base := fixture.Layer{Tar: fixture.Tar(t, fixture.File("app/.npmrc", npmrc(tok)), fixture.File("app/index.js", "ok")), CreatedBy: "COPY . /app # buildkit"}
 	kept := fixture.Image(t, base)
 	removed := fixture.Image(t, base, fixture.Layer{Tar: fixture.Tar(t, fixture.Whiteout("app", ".npmrc")), CreatedBy: "RUN rm app/.npmrc # buildkit"})
 
-	det := &countingDetector{Detector: fixture.Detector(t), files: map[string]int{}}
+	det := fixture.NewCountingDetector(t)
 	cache := scan.NewLayerCache()
 	first, err := scan.Run(context.Background(), fixture.Target(t, "kept", kept), det, scan.WithLayerCache(cache))
 	if err != nil {
@@ -42,8 +27,8 @@ func TestLayerCacheScansSharedLayersOnceAndKeepsStatusPerImage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if det.files["app/index.js"] != 1 {
-		t.Errorf("the shared layer's files were scanned %d times, want once", det.files["app/index.js"])
+	if det.Files("app/index.js") != 1 {
+		t.Errorf("the shared layer's files were scanned %d times, want once", det.Files("app/index.js"))
 	}
 	if l := first.Findings[0].Location; l.Status != finding.Visible {
 		t.Errorf("first image: %s, want visible", l.Status)

@@ -3,12 +3,10 @@ package source_test
 import (
 	"bytes"
 	"context"
-	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/imagescan/imagescan/finding"
 	"github.com/imagescan/imagescan/internal/fixture"
 	"github.com/imagescan/imagescan/internal/testenv"
 	"github.com/imagescan/imagescan/scan"
@@ -54,7 +52,7 @@ func TestRealDockerDaemon(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer set.Close()
-		det := &countingDetector{Detector: fixture.Detector(t), files: map[string]int{}}
+		det := fixture.NewCountingDetector(t)
 		cache := scan.NewLayerCache()
 		leaks := map[string]int{}
 		for _, tg := range set.Targets {
@@ -70,7 +68,7 @@ func TestRealDockerDaemon(t *testing.T) {
 		}
 		// bin/sh is a symlink in the busybox install layer all three images
 		// share: each walk of that layer asks about it once.
-		if n := det.files["bin/sh"]; n != 1 {
+		if n := det.Files("bin/sh"); n != 1 {
 			t.Errorf("the layer all three images share was walked %d times, want once", n)
 		}
 	})
@@ -82,20 +80,6 @@ func TestDaemonUnreachable(t *testing.T) {
 	if err == nil || !containsAll(err.Error(), "docker-daemon:app:1: cannot reach the Docker daemon at unix:///nonexistent/docker.sock") {
 		t.Errorf("err = %v", err)
 	}
-}
-
-// countingDetector counts the files it is asked about.
-type countingDetector struct {
-	finding.Detector
-	mu    sync.Mutex
-	files map[string]int
-}
-
-func (c *countingDetector) DetectFile(ctx context.Context, f finding.File) []finding.Match {
-	c.mu.Lock()
-	c.files[f.Path]++
-	c.mu.Unlock()
-	return c.Detector.DetectFile(ctx, f)
 }
 
 func containsAll(s string, subs ...string) bool {

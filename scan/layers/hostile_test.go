@@ -281,7 +281,7 @@ func TestPAXHeadersClaimingHugeSizes(t *testing.T) {
 func TestDeeplyNestedAndHighRatioArchives(t *testing.T) {
 	level := fixture.Tar(t, fixture.File(".npmrc", "SECRET=twenty-deep"))
 	for i := range 19 {
-		level = fixture.Tar(t, fixture.File(fmt.Sprintf("l%02d.tgz", i), string(gz(t, level))))
+		level = fixture.Tar(t, fixture.File(fmt.Sprintf("l%02d.tgz", i), string(fixture.Gz(t, level))))
 	}
 	text := strings.Repeat("all work and no play makes jack a dull boy\n", 2_500_000) // about 100 MiB
 	highRatio := zipOf(t, map[string]string{"big.txt": text})
@@ -289,7 +289,7 @@ func TestDeeplyNestedAndHighRatioArchives(t *testing.T) {
 		t.Fatalf("the zip's ratio is only %d:1", ratio)
 	}
 	layer := fixture.Tar(t,
-		fixture.File("deep.tgz", string(gz(t, level))),
+		fixture.File("deep.tgz", string(fixture.Gz(t, level))),
 		fixture.File("ratio.zip", string(highRatio)),
 		fixture.File("after", "SECRET=still-scanned"),
 	)

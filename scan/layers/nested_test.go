@@ -3,7 +3,6 @@ package layers_test
 import (
 	"archive/zip"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"errors"
 	"io"
@@ -16,19 +15,6 @@ import (
 	"github.com/imagescan/imagescan/internal/fixture"
 	. "github.com/imagescan/imagescan/scan/layers"
 )
-
-func gz(t testing.TB, data []byte) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	if _, err := zw.Write(data); err != nil {
-		t.Fatal(err)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
 
 func zipOf(t *testing.T, files map[string]string) []byte {
 	t.Helper()
@@ -59,14 +45,14 @@ func where(res *Result) []string {
 }
 
 func TestWalkOpensNestedArchives(t *testing.T) {
-	tgz := gz(t, fixture.Tar(t, fixture.File("package/.npmrc", "SECRET=in-a-tgz\n"), fixture.File("package/index.js", "ok")))
+	tgz := fixture.Gz(t, fixture.Tar(t, fixture.File("package/.npmrc", "SECRET=in-a-tgz\n"), fixture.File("package/index.js", "ok")))
 	jar := zipOf(t, map[string]string{"BOOT-INF/classes/app.properties": "a=1\nb=2 SECRET=in-a-jar\n"})
-	inner := gz(t, fixture.Tar(t, fixture.File(".env", "SECRET=two-levels-down")))
+	inner := fixture.Gz(t, fixture.Tar(t, fixture.File(".env", "SECRET=two-levels-down")))
 	outer := fixture.Tar(t, fixture.File("deps/inner.tgz", string(inner)))
 	layer := fixture.Tar(t,
 		fixture.File("srv/bundle.tgz", string(tgz)),
 		fixture.File("srv/app.jar", string(jar)),
-		fixture.File("usr/share/doc/x/changelog.gz", string(gz(t, []byte("line one\nSECRET=in-a-gz\n")))),
+		fixture.File("usr/share/doc/x/changelog.gz", string(fixture.Gz(t, []byte("line one\nSECRET=in-a-gz\n")))),
 		fixture.File("srv/outer.tar", string(outer)),
 	)
 	res := walk(t, 0, layer, Options{})
@@ -88,7 +74,7 @@ func TestWalkOpensNestedArchives(t *testing.T) {
 }
 
 func TestNestedFindingsTakeTheStatusOfTheirArchive(t *testing.T) {
-	tgz := gz(t, fixture.Tar(t, fixture.File("package/.npmrc", "SECRET=in-a-tgz\n")))
+	tgz := fixture.Gz(t, fixture.Tar(t, fixture.File("package/.npmrc", "SECRET=in-a-tgz\n")))
 	results := []*Result{
 		walk(t, 0, fixture.Tar(t, fixture.File("srv/bundle.tgz", string(tgz))), Options{}),
 		walk(t, 1, fixture.Tar(t, fixture.Whiteout("srv", "bundle.tgz")), Options{}),
@@ -103,12 +89,12 @@ func TestNestedArchiveLimits(t *testing.T) {
 	// Four levels: a.tgz holds b.tgz holds c.tgz holds d.tgz holds .npmrc.
 	level := fixture.Tar(t, fixture.File(".npmrc", "SECRET=four-levels-down"))
 	for _, name := range []string{"d.tgz", "c.tgz", "b.tgz"} {
-		level = fixture.Tar(t, fixture.File(name, string(gz(t, level))))
+		level = fixture.Tar(t, fixture.File(name, string(fixture.Gz(t, level))))
 	}
-	deep := gz(t, level)
+	deep := fixture.Gz(t, level)
 	// 64 MiB of text lines in about 64 KiB. (A bomb of zeros is binary:
 	// it is recognised after 8 KB and never inflated further.)
-	bomb := gz(t, bytes.Repeat([]byte("all work and no play\n"), 64<<20/21))
+	bomb := fixture.Gz(t, bytes.Repeat([]byte("all work and no play\n"), 64<<20/21))
 	tests := map[string]struct {
 		layer   []byte
 		opt     Options
@@ -169,7 +155,7 @@ func TestALayerBrokenInsideAnArchiveIsALayerError(t *testing.T) {
 			noise[i] = byte(i * 31)
 		}
 	}
-	tgz := gz(t, fixture.Tar(t, fixture.File("big.txt", string(noise)+"\nSECRET=late")))
+	tgz := fixture.Gz(t, fixture.Tar(t, fixture.File("big.txt", string(noise)+"\nSECRET=late")))
 	layer := fixture.Tar(t, fixture.File("first", "SECRET=kept"), fixture.File("srv/bundle.tgz", string(tgz)))
 	cut := layer[:len(layer)-1024-len(tgz)/2]
 	res, err := Walk(context.Background(), 0, bytes.NewReader(cut), fakeDetector{}, Options{})

@@ -39,7 +39,7 @@ func TestPipelineChangesNothing(t *testing.T) {
 		case 5:
 			files = append(files, fixture.File(fmt.Sprintf("app/big%d", i), big))
 		case 7:
-			tgz := gz(t, fixture.Tar(t, fixture.File("package/.npmrc", fmt.Sprintf("SECRET=in-tgz-%d\n", i)), fixture.File("package/x.p12", "\x30\x82\x00")))
+			tgz := fixture.Gz(t, fixture.Tar(t, fixture.File("package/.npmrc", fmt.Sprintf("SECRET=in-tgz-%d\n", i)), fixture.File("package/x.p12", "\x30\x82\x00")))
 			files = append(files, fixture.File(fmt.Sprintf("app/pkg%d.tgz", i), string(tgz)))
 		case 9:
 			files = append(files, fixture.File(fmt.Sprintf("app/src/file%d", i-1), "rewritten SECRET=second-copy\n"))

@@ -3,7 +3,6 @@ package secrets_test
 import (
 	"archive/zip"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -162,15 +161,7 @@ func targz(t *testing.T, files map[string]string) []byte {
 	for _, name := range slices.Sorted(maps.Keys(files)) {
 		entries = append(entries, fixture.File(name, files[name]))
 	}
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	if _, err := zw.Write(fixture.Tar(t, entries...)); err != nil {
-		t.Fatal(err)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+	return fixture.Gz(t, fixture.Tar(t, entries...))
 }
 
 // zipped returns a zip archive of files.

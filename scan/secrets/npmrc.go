@@ -15,6 +15,16 @@ func isNpmrc(p string) bool {
 	return b == ".npmrc" || b == "npmrc"
 }
 
+// npmScope splits an npm config key into its registry scope and setting:
+// "//registry.npmjs.org/:_authToken" is scope "//registry.npmjs.org/" and
+// setting "_authToken"; a key without a scope is all setting.
+func npmScope(key string) (scope, setting string) {
+	if i := strings.LastIndex(key, ":"); i >= 0 && strings.HasPrefix(key, "//") {
+		return key[:i], key[i+1:]
+	}
+	return "", key
+}
+
 // parseNpmrc finds the credentials of an npm config file: _authToken,
 // _auth and _password, scoped to a registry (//host/path/:_authToken) or
 // not, quoted or not. _auth (base64 user:password) and _password (base64
@@ -28,10 +38,7 @@ func parseNpmrc(content []byte) []finding.Match {
 		if !ok || isPlaceholder(value) {
 			return
 		}
-		scope, setting := "", key
-		if i := strings.LastIndex(key, ":"); i >= 0 && strings.HasPrefix(key, "//") {
-			scope, setting = key[:i], key[i+1:]
-		}
+		scope, setting := npmScope(key)
 		if m, ok := npmrcSetting(setting, scope, value); ok {
 			m.Line, m.Column = n, strings.Index(line, value)+1
 			out = append(out, m)

@@ -57,10 +57,7 @@ func parseYarnrc(content []byte) []finding.Match {
 		if !ok || isPlaceholder(value) {
 			return
 		}
-		scope, setting := "", key
-		if i := strings.LastIndex(key, ":"); i >= 0 && strings.HasPrefix(key, "//") {
-			scope, setting = key[:i], key[i+1:]
-		}
+		scope, setting := npmScope(key)
 		if m, ok := npmrcSetting(setting, scope, value); ok {
 			m.RuleID = strings.Replace(m.RuleID, "npmrc", "yarnrc", 1)
 			m.Description = strings.Replace(m.Description, "an npm config file", "a Yarn v1 .yarnrc", 1)
