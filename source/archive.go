@@ -14,10 +14,6 @@ import (
 	"github.com/klauspost/compress/gzip"
 )
 
-// maxMetadata bounds the size of a JSON member (manifest.json, index.json, a
-// config or a manifest) read into memory.
-const maxMetadata = 32 << 20
-
 // member is one entry of an archive's outer tar.
 type member struct {
 	size     int64
@@ -104,7 +100,11 @@ func (a *archive) decompress(r io.Reader) (io.Reader, func(), error) {
 // index records every member's header and, when pos is the uncompressed
 // archive tr reads, where each member's content starts. A stream that
 // breaks after the first member leaves a usable index of what came before,
-// and a.broken.
+// and a.broken. A name that appears twice (but for a directory) makes the
+// archive ambiguous: a decoy manifest.json, blob or layer first and the
+// real one last would show a scan one image and docker load another, and
+// nothing in a docker save archive says which copy is meant. It is an
+// error.
 func (a *archive) index(tr *tar.Reader, pos io.Seeker) error {
 	for {
 		hdr, err := tr.Next()
@@ -118,7 +118,11 @@ func (a *archive) index(tr *tar.Reader, pos io.Seeker) error {
 			a.broken = fmt.Errorf("the archive breaks after %d members: %w", len(a.members), err)
 			break
 		}
-		a.members[memberName(hdr.Name)] = member{size: hdr.Size, typeflag: hdr.Typeflag, linkname: hdr.Linkname, offset: offset(pos, hdr)}
+		name := memberName(hdr.Name)
+		if prev, dup := a.members[name]; dup && (prev.typeflag != tar.TypeDir || hdr.Typeflag != tar.TypeDir) {
+			return fmt.Errorf("the archive holds %s twice: refused, since the copies may differ and tools disagree on which one counts", name)
+		}
+		a.members[name] = member{size: hdr.Size, typeflag: hdr.Typeflag, linkname: hdr.Linkname, offset: offset(pos, hdr)}
 	}
 	if len(a.members) == 0 {
 		return errors.New("not a tar archive, or an empty one")
@@ -228,11 +232,7 @@ func (a *archive) read(name string) ([]byte, error) {
 		return nil, err
 	}
 	defer rc.Close()
-	b, err := io.ReadAll(rc)
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", name, err)
-	}
-	return b, nil
+	return readMetadata(rc, name)
 }
 
 type memberReader struct {

@@ -2,6 +2,7 @@ package source
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"path"
@@ -24,9 +25,9 @@ func dockerArchive(a *archive, input, sel string, o *options) ([]*scan.Target, e
 		}
 		return nil, fmt.Errorf("no manifest.json: not a docker save archive")
 	}
-	manifest, err := tarball.LoadManifest(a.openTar)
+	manifest, err := loadManifest(a)
 	if err != nil {
-		return nil, fmt.Errorf("manifest.json: %w", err)
+		return nil, err
 	}
 	if len(manifest) == 0 {
 		return nil, fmt.Errorf("manifest.json lists no images")
@@ -52,6 +53,20 @@ func dockerArchive(a *archive, input, sel string, o *options) ([]*scan.Target, e
 		return nil, fmt.Errorf("no image named %q; the archive holds %s", sel, imageNames(manifest))
 	}
 	return nil, pick.none()
+}
+
+// loadManifest reads and decodes manifest.json, through the same size cap
+// as every metadata document.
+func loadManifest(a *archive) (tarball.Manifest, error) {
+	raw, err := a.read("manifest.json")
+	if err != nil {
+		return nil, err
+	}
+	var m tarball.Manifest
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, fmt.Errorf("manifest.json: %w", err)
+	}
+	return m, nil
 }
 
 // selects reports whether sel names the image d: one of its tags, or its

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -47,24 +46,21 @@ func (s dirStore) path(d v1.Hash) string {
 func (s dirStore) manifest(d v1.Hash) ([]byte, error) { return s.blob(d) }
 
 func (s dirStore) blob(d v1.Hash) ([]byte, error) {
-	f, err := os.Open(s.path(d))
+	f, err := openRegular(s.path(d))
 	if err != nil {
 		return nil, blobError(d, err)
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxMetadata+1))
+	data, err := readMetadata(f, "blob "+d.String())
 	if err != nil {
-		return nil, fmt.Errorf("reading blob %s: %w", d, err)
-	}
-	if len(data) > maxMetadata {
-		return nil, fmt.Errorf("blob %s is too large for image metadata", d)
+		return nil, err
 	}
 	return verified(d, data)
 }
 
 func (s dirStore) opener(d v1.Hash) func() (io.ReadCloser, error) {
 	return func() (io.ReadCloser, error) {
-		f, err := os.Open(s.path(d))
+		f, err := openRegular(s.path(d))
 		if err != nil {
 			return nil, blobError(d, err)
 		}
@@ -118,7 +114,7 @@ func readIndex(data []byte) (*v1.IndexManifest, error) {
 
 // ociLayout reads the images of an OCI layout directory.
 func ociLayout(dir, input, sel string, o *options) ([]*scan.Target, error) {
-	data, err := os.ReadFile(filepath.Join(dir, "index.json"))
+	data, err := readMetadataFile(filepath.Join(dir, "index.json"), "index.json")
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, errors.New("no index.json: not an OCI image layout")
