@@ -39,7 +39,7 @@ func registryImage(ctx context.Context, input, refStr string, o *options) ([]*sc
 		opts: []remote.Option{
 			remote.WithContext(ctx),
 			remote.WithAuthFromKeychain(authn.DefaultKeychain),
-			remote.WithTransport(plainHTTPGuard{base: remote.DefaultTransport, allow: o.insecure}),
+			remote.WithTransport(registryTransport(o.stallTimeout(), o.insecure)),
 			remote.WithUserAgent("imagescan"),
 		},
 		cache: map[v1.Hash][]byte{},
@@ -91,12 +91,9 @@ func (s *remoteStore) blob(d v1.Hash) ([]byte, error) {
 		return nil, err
 	}
 	defer rc.Close()
-	data, err := io.ReadAll(io.LimitReader(rc, maxMetadata+1))
+	data, err := readMetadata(rc, "blob "+d.String())
 	if err != nil {
-		return nil, fmt.Errorf("reading blob %s: %w", d, err)
-	}
-	if len(data) > maxMetadata {
-		return nil, fmt.Errorf("blob %s is too large for image metadata", d)
+		return nil, err
 	}
 	return verified(d, data)
 }

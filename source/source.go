@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
@@ -22,6 +23,27 @@ type options struct {
 	insecure bool
 	stdin    io.Reader
 	tempDir  string
+	stall    time.Duration
+}
+
+func (o *options) stallTimeout() time.Duration {
+	if o.stall > 0 {
+		return o.stall
+	}
+	return DefaultStallTimeout
+}
+
+// WithStallTimeout sets how long a registry may send nothing, before its
+// response headers or in the middle of a body, before the read fails with
+// ErrStalled. The default is DefaultStallTimeout, 30 seconds.
+func WithStallTimeout(d time.Duration) Option {
+	return func(o *options) error {
+		if d < 0 {
+			return errors.New("the stall timeout must not be negative")
+		}
+		o.stall = d
+		return nil
+	}
 }
 
 // WithPlatform keeps only the images of one platform, "os/arch[/variant]",
