@@ -44,6 +44,9 @@ func Open(dir string) (*Store, error) {
 		return nil, fmt.Errorf("creating the layer cache directory: %w", err)
 	}
 	path := filepath.Join(dir, "layers.db")
+	if err := checkFile(path); err != nil {
+		return nil, err
+	}
 	s, err := open(path)
 	if err == nil || errors.Is(err, ErrInUse) {
 		return s, err
@@ -52,6 +55,29 @@ func Open(dir string) (*Store, error) {
 		return nil, fmt.Errorf("removing the unreadable layer cache %s: %w", path, rmErr)
 	}
 	return open(path)
+}
+
+// checkFile refuses a cache path that is a symlink or not a regular file,
+// so that the cache is never written through a link, and narrows an
+// existing cache file that others could read to mode 0600: it may hold
+// secrets of runs with --show-secrets.
+func checkFile(path string) error {
+	info, err := os.Lstat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("the layer cache %s: %w", path, err)
+	}
+	if !info.Mode().IsRegular() {
+		return fmt.Errorf("the layer cache %s is not a regular file (a symbolic link?): not used", path)
+	}
+	if info.Mode().Perm() != 0o600 {
+		if err := os.Chmod(path, 0o600); err != nil {
+			return fmt.Errorf("the layer cache %s has mode %v and cannot be narrowed to 0600: %w", path, info.Mode().Perm(), err)
+		}
+	}
+	return nil
 }
 
 func open(path string) (*Store, error) {

@@ -61,3 +61,43 @@ func TestCorruptFileIsRebuilt(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestCacheFileIsNeverReachedThroughASymlink: a symlink planted where the
+// cache file goes is refused, its target untouched; an existing cache file
+// that others can read is narrowed to 0600.
+func TestCacheFileIsNeverReachedThroughASymlink(t *testing.T) {
+	dir := t.TempDir()
+	victim := filepath.Join(t.TempDir(), "victim")
+	if err := os.WriteFile(victim, []byte("victim"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(victim, filepath.Join(dir, "layers.db")); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := Open(dir); err == nil {
+		s.Close()
+		t.Fatal("a symlinked cache file was opened")
+	}
+	if data, _ := os.ReadFile(victim); string(data) != "victim" {
+		t.Errorf("the symlink's target was written: %q", data)
+	}
+
+	dir = t.TempDir()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	path := filepath.Join(dir, "layers.db")
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if info, err := os.Stat(path); err != nil || info.Mode().Perm() != 0o600 {
+		t.Errorf("cache file mode %v (%v), want 0600", info.Mode().Perm(), err)
+	}
+}

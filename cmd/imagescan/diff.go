@@ -4,12 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/spf13/cobra"
 
 	"github.com/imagescan/imagescan/baseline"
 	"github.com/imagescan/imagescan/finding"
+	"github.com/imagescan/imagescan/internal/outfile"
 	"github.com/imagescan/imagescan/report"
 	"github.com/imagescan/imagescan/scan"
 	"github.com/imagescan/imagescan/scan/layers"
@@ -47,6 +47,7 @@ behind as a dangling image, which may still hold the token: scan it too
 	fl.StringVar(&f.cacheDir, "cache-dir", "", "where the layer cache lives")
 	fl.IntVarP(&f.jobs, "jobs", "j", 0, "layers scanned at once (default: the number of CPUs)")
 	fl.BoolVarP(&f.noProgress, "no-progress", "q", false, "no progress bar")
+	stallFlag(fl, &f.stall)
 	f.maxRatio, f.maxDepth = scan.DefaultMaxRatio, layers.DefaultMaxDepth
 	return cmd
 }
@@ -93,5 +94,5 @@ func writeDiff(f scanFlags, stdout io.Writer, d *report.Diff, o report.Options) 
 	if f.output == "" {
 		return write(stdout)
 	}
-	return writeFile(f.output, os.O_TRUNC, write)
+	return outfile.Write(f.output, write)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/imagescan/imagescan/internal/outfile"
 	"github.com/imagescan/imagescan/report"
 	"github.com/imagescan/imagescan/scan"
 	"github.com/imagescan/imagescan/scan/secrets"
@@ -26,6 +27,7 @@ type extractFlags struct {
 	platform    string
 	insecure    bool
 	showSecrets bool
+	stall       time.Duration
 }
 
 func newExtractCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
@@ -44,7 +46,9 @@ they were extracted. Without -o the bytes go to stdout, which must not be
 a terminal, and the provenance to --provenance FILE, else to stderr.
 
 This is the one imagescan command that writes image content, and only
-where you say. Existing files are never overwritten.`,
+where you say. Like every file imagescan writes, each is a new file with
+mode 0600 renamed into place: an existing regular file is replaced, and a
+symlink or special file at the path is refused.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runExtract(cmd.Context(), f, args[0], stdin, stdout, stderr)
@@ -58,6 +62,7 @@ where you say. Existing files are never overwritten.`,
 	fl.StringVar(&f.platform, "platform", "", "the platform of an index to read, `os/arch[/variant]`")
 	fl.BoolVar(&f.insecure, "insecure", false, "allow plain HTTP to registries that are not on a loopback address")
 	fl.BoolVar(&f.showSecrets, "show-secrets", false, "do not redact the history step in the provenance")
+	stallFlag(fl, &f.stall)
 	_ = cmd.MarkFlagRequired("layer")
 	_ = cmd.MarkFlagRequired("path")
 	return cmd
@@ -71,11 +76,6 @@ func runExtract(ctx context.Context, f extractFlags, in string, stdin io.Reader,
 	if provPath == "" && f.output != "" {
 		provPath = f.output + ".provenance.json"
 	}
-	if provPath != "" {
-		if _, err := os.Lstat(provPath); err == nil {
-			return fmt.Errorf("provenance: %s exists (an existing file is never overwritten)", provPath)
-		}
-	}
 	t, closeSet, err := openOne(ctx, in, f, stdin)
 	if err != nil {
 		return err
@@ -85,20 +85,34 @@ func runExtract(ctx context.Context, f extractFlags, in string, stdin io.Reader,
 	if err != nil {
 		return err
 	}
+	// Both files are started before anything is read, so that a refused
+	// destination leaves nothing behind.
 	out, finish, err := createOutput(f.output, stdout)
 	if err != nil {
 		return err
 	}
+	prov, finishProv, err := createOutput(provPath, stderr)
+	if err != nil {
+		_ = finish(false)
+		return fmt.Errorf("provenance: %w", err)
+	}
 	ev, xerr := scan.Extract(ctx, t, f.layer, f.path, out, det)
-	if err := finish(ev != nil && ev.SHA256 != ""); err != nil {
+	complete := ev != nil && ev.SHA256 != "" // copied whole
+	if err := finish(complete); err != nil {
+		_ = finishProv(false)
 		return err
 	}
-	if ev == nil || ev.SHA256 == "" { // nothing was copied whole
+	if !complete {
+		_ = finishProv(false)
 		return xerr
 	}
 	p := report.Provenance{Tool: tool(det), Evidence: ev, Output: orDash(f.output), ExtractedAt: time.Now(), ShowSecrets: f.showSecrets}
-	if err := writeProvenance(provPath, stderr, p); err != nil {
-		return err
+	if err := report.WriteProvenance(prov, p); err != nil {
+		_ = finishProv(false)
+		return fmt.Errorf("provenance: %w", err)
+	}
+	if err := finishProv(true); err != nil {
+		return fmt.Errorf("provenance: %w", err)
 	}
 	return xerr
 }
@@ -106,7 +120,7 @@ func runExtract(ctx context.Context, f extractFlags, in string, stdin io.Reader,
 // openOne opens the input and returns its one image; an input with several
 // (an archive of two images, an index without --platform) must name one.
 func openOne(ctx context.Context, in string, f extractFlags, stdin io.Reader) (*scan.Target, func(), error) {
-	set, err := source.Open(ctx, in, source.WithPlatform(f.platform), source.WithInsecure(f.insecure), source.WithStdin(stdin))
+	set, err := source.Open(ctx, in, source.WithPlatform(f.platform), source.WithInsecure(f.insecure), source.WithStdin(stdin), source.WithStallTimeout(f.stall))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -121,39 +135,25 @@ func openOne(ctx context.Context, in string, f extractFlags, stdin io.Reader) (*
 	return set.Targets[0], func() { set.Close() }, nil
 }
 
-// createOutput opens where the bytes go. finish closes it and, when the
-// copy did not complete, removes the file, so that no partial copy passes
+// createOutput opens where output goes: a new file at path (see outfile),
+// or std when path is empty. finish renames the file into place or, when
+// the output did not complete, removes it, so that no partial copy passes
 // for evidence.
-func createOutput(path string, stdout io.Writer) (io.Writer, func(complete bool) error, error) {
+func createOutput(path string, std io.Writer) (io.Writer, func(complete bool) error, error) {
 	if path == "" {
-		return stdout, func(bool) error { return nil }, nil
+		return std, func(bool) error { return nil }, nil
 	}
-	file, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	file, err := outfile.Create(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("-o: %w (an existing file is never overwritten)", err)
+		return nil, nil, err
 	}
 	return file, func(complete bool) error {
-		err := file.Close()
 		if !complete {
-			os.Remove(path)
+			file.Abort()
 			return nil
 		}
-		if err != nil {
-			return fmt.Errorf("writing %s: %w", path, err)
-		}
-		return nil
+		return file.Commit()
 	}, nil
-}
-
-func writeProvenance(path string, stderr io.Writer, p report.Provenance) error {
-	write := func(w io.Writer) error { return report.WriteProvenance(w, p) }
-	if path == "" {
-		return write(stderr)
-	}
-	if err := writeFile(path, os.O_EXCL, write); err != nil {
-		return fmt.Errorf("provenance: %w (an existing file is never overwritten)", err)
-	}
-	return nil
 }
 
 func isTerminal(w io.Writer) bool {

@@ -148,12 +148,12 @@ func TestExtractErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		"a path not in the layer": {[]string{"--layer", "2", "--path", "private-app/.npmrc"}, "layer 2: no such file in the layer: private-app/.npmrc"},
-		"a deleted path":          {[]string{"--layer", "4", "--path", "private-app/.npmrc"}, "layer 4: this layer deletes private-app/.npmrc (a whiteout)"},
-		"a directory":             {[]string{"--layer", "3", "--path", "private-app/node_modules"}, "is not a regular file in this layer (a directory)"},
-		"no such layer":           {[]string{"--layer", "9", "--path", "x"}, "no layer 9: the image has 5 layers (0 to 4)"},
-		"no --layer":              {[]string{"--path", "x"}, `"layer" not set`},
-		"an existing output":      {[]string{"--layer", "3", "--path", "private-app/.npmrc", "-o", existing}, "never overwritten"},
+		"a path not in the layer":         {[]string{"--layer", "2", "--path", "private-app/.npmrc"}, "layer 2: no such file in the layer: private-app/.npmrc"},
+		"a deleted path":                  {[]string{"--layer", "4", "--path", "private-app/.npmrc"}, "layer 4: this layer deletes private-app/.npmrc (a whiteout)"},
+		"a directory":                     {[]string{"--layer", "3", "--path", "private-app/node_modules"}, "is not a regular file in this layer (a directory)"},
+		"no such layer":                   {[]string{"--layer", "9", "--path", "x"}, "no layer 9: the image has 5 layers (0 to 4)"},
+		"no --layer":                      {[]string{"--path", "x"}, `"layer" not set`},
+		"a failure over an existing file": {[]string{"--layer", "2", "--path", "private-app/.npmrc", "-o", existing}, "no such file in the layer"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -172,7 +172,7 @@ func TestExtractErrors(t *testing.T) {
 		})
 	}
 	if string(readFile(t, existing)) != "evidence from before\n" {
-		t.Error("an existing file was overwritten")
+		t.Error("a failed extract replaced an existing file")
 	}
 }
 

@@ -10,11 +10,14 @@ import (
 	"os"
 	"runtime/pprof"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/imagescan/imagescan/baseline"
 	"github.com/imagescan/imagescan/finding"
+	"github.com/imagescan/imagescan/internal/outfile"
 	"github.com/imagescan/imagescan/layercache"
 	"github.com/imagescan/imagescan/report"
 	"github.com/imagescan/imagescan/scan"
@@ -41,6 +44,7 @@ type scanFlags struct {
 	noDetect    bool
 	noCache     bool
 	cacheDir    string
+	stall       time.Duration
 
 	baseline       string
 	ignore         string
@@ -97,7 +101,13 @@ from the docker config ($DOCKER_CONFIG or ~/.docker) and its helpers.`,
 	fl.BoolVar(&f.allLocal, "all-local", false, "scan every image the local Docker daemon holds, dangling build stages included")
 	fl.BoolVar(&f.insecure, "insecure", false, "allow plain HTTP to registries that are not on a loopback address")
 	fl.StringVar(&f.platform, "platform", "", "scan only this platform of an index, `os/arch[/variant]` (default: every platform)")
+	stallFlag(fl, &f.stall)
 	return cmd
+}
+
+// stallFlag registers --stall-timeout.
+func stallFlag(fl *pflag.FlagSet, d *time.Duration) {
+	fl.DurationVar(d, "stall-timeout", source.DefaultStallTimeout, "give up on a registry that sends nothing for this long")
 }
 
 func runScan(ctx context.Context, f scanFlags, images []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -233,7 +243,7 @@ func newSession(f scanFlags, stdin io.Reader, stderr io.Writer) (*session, error
 	}
 	s := &session{
 		det: det, detector: det, key: key, close: func() {},
-		srcOpts: []source.Option{source.WithPlatform(f.platform), source.WithInsecure(f.insecure), source.WithStdin(stdin)},
+		srcOpts: []source.Option{source.WithPlatform(f.platform), source.WithInsecure(f.insecure), source.WithStdin(stdin), source.WithStallTimeout(f.stall)},
 		ropts:   reportOptions(f),
 		bars:    newProgress(stderr, !f.noProgress),
 	}
@@ -349,15 +359,15 @@ func (nothing) DetectVariable(context.Context, string, string) []finding.Match {
 
 // startProfile writes a CPU profile to path until stop is called.
 func startProfile(path string) (stop func(), err error) {
-	file, err := os.Create(path)
+	file, err := outfile.Create(path)
 	if err != nil {
 		return nil, fmt.Errorf("--cpuprofile: %w", err)
 	}
 	if err := pprof.StartCPUProfile(file); err != nil {
-		file.Close()
+		file.Abort()
 		return nil, fmt.Errorf("--cpuprofile: %w", err)
 	}
-	return func() { pprof.StopCPUProfile(); file.Close() }, nil
+	return func() { pprof.StopCPUProfile(); _ = file.Commit() }, nil
 }
 
 // printErrors prints a scan's errors, one per line, redacted like the
@@ -376,30 +386,13 @@ func tool(det *secrets.Detector) report.Tool {
 	return report.Tool{Name: "imagescan", Version: toolVersion(), Gitleaks: secrets.GitleaksVersion(), Rules: det.Rules()}
 }
 
-// writeReport writes to stdout, or to a new 0600 file.
+// writeReport writes to stdout, or to a new 0600 file (see outfile).
 func writeReport(rep report.Reporter, output string, stdout io.Writer, r *report.Report) error {
 	write := func(w io.Writer) error { return rep.Write(w, r) }
 	if output == "" {
 		return write(stdout)
 	}
-	return writeFile(output, os.O_TRUNC, write)
-}
-
-// writeFile creates path with mode 0600 (flag adds os.O_TRUNC or
-// os.O_EXCL) and writes it with write.
-func writeFile(path string, flag int, write func(io.Writer) error) error {
-	file, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|flag, 0o600)
-	if err != nil {
-		return fmt.Errorf("creating %s: %w", path, err)
-	}
-	if err := write(file); err != nil {
-		file.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := file.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
+	return outfile.Write(output, write)
 }
 
 // verdict picks the exit code: an error beats findings, findings at or
