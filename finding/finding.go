@@ -53,8 +53,12 @@ type Location struct {
 	Variable string // the build arg, ENV or LABEL name the secret was assigned to, if any
 
 	Status         Status
-	RemovedByLayer int    // the layer that deleted or overwrote the file; -1 when visible
-	FileSHA256     string // hex digest of the file's whole content, as evidence
+	RemovedByLayer int // the layer that deleted or overwrote the path; -1 when nothing did
+	// VisibleAt is set when the path itself was deleted or overwritten but
+	// the content is still in the final filesystem through a hard link:
+	// Status is then Visible, and VisibleAt is the link's path.
+	VisibleAt  string
+	FileSHA256 string // hex digest of the file's whole content, as evidence
 
 	// Unverified is set when the layer the secret was read from did not
 	// match the digests the image claims, or could not be read to its end:

@@ -87,6 +87,7 @@ type jsonLocation struct {
 	Variable       string `json:"variable,omitempty"`
 	Status         string `json:"status"`
 	RemovedByLayer *int   `json:"removed_by_layer"`
+	VisibleAt      string `json:"visible_at,omitempty"`
 	FileSHA256     string `json:"file_sha256,omitempty"`
 	Unverified     bool   `json:"unverified,omitempty"`
 }
@@ -171,6 +172,7 @@ func location(l finding.Location, red *redactor) jsonLocation {
 		Variable:       l.Variable,
 		Status:         string(l.Status),
 		RemovedByLayer: index(l.RemovedByLayer),
+		VisibleAt:      red.text(l.VisibleAt),
 		FileSHA256:     l.FileSHA256,
 		Unverified:     l.Unverified,
 	}

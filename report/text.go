@@ -227,10 +227,12 @@ func status(loc finding.Location, res *scan.Result, red *redactor) string {
 	if s := step(res, loc.RemovedByLayer, red); s != "" {
 		by = " (" + s + ")"
 	}
-	switch loc.Status {
-	case finding.Deleted:
+	switch {
+	case loc.VisibleAt != "":
+		return fmt.Sprintf("visible in the final filesystem at %s, a hard link to this file, which layer %d%s removed", red.text(loc.VisibleAt), loc.RemovedByLayer, by)
+	case loc.Status == finding.Deleted:
 		return fmt.Sprintf("deleted by layer %d%s, still in the image", loc.RemovedByLayer, by)
-	case finding.Overwritten:
+	case loc.Status == finding.Overwritten:
 		return fmt.Sprintf("overwritten by layer %d%s, still in the image", loc.RemovedByLayer, by)
 	}
 	return "visible in the final filesystem"

@@ -38,33 +38,30 @@ func whiteout(p string) (target string, opaque, ok bool) {
 	return path.Join(dir, strings.TrimPrefix(base, whiteoutPrefix)), false, true
 }
 
-// parents returns p's ancestor directories, nearest first ("a/b/c" gives
-// "a/b", "a"). The root is not included.
-func parents(p string) []string {
-	var out []string
-	for {
-		i := strings.LastIndexByte(p, '/')
-		if i <= 0 {
-			return out
-		}
-		p = p[:i]
-		out = append(out, p)
+// pathKey is a 64-bit FNV-1a hash of a path. Layers remember the paths they
+// write, delete and make opaque by key rather than by string, which keeps a
+// layer of a million files to a few tens of megabytes; a collision could at
+// worst mislabel one finding's status, with odds of about one in 10^13 per
+// lookup. The hash is computed byte by byte, so the keys of all of a
+// path's parent directories come from one pass over it (see pathHash).
+func pathKey(p string) uint64 {
+	h := newPathHash()
+	for i := 0; i < len(p); i++ {
+		h.add(p[i])
 	}
+	return h.sum()
 }
 
-// pathKey is a 64-bit FNV-1a hash of a path. Layers remember the paths they
-// write by key rather than by string, which keeps a layer of a million files
-// to a few tens of megabytes; a collision could at worst mislabel one
-// finding's status, with odds of about one in 10^13 per lookup.
-func pathKey(p string) uint64 {
-	const (
-		offset = 14695981039346656037
-		prime  = 1099511628211
-	)
-	h := uint64(offset)
-	for i := 0; i < len(p); i++ {
-		h ^= uint64(p[i])
-		h *= prime
-	}
-	return h
-}
+// pathHash is pathKey's hash as it runs over a path.
+type pathHash uint64
+
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+func newPathHash() pathHash { return fnvOffset }
+
+func (h *pathHash) add(c byte) { *h = (*h ^ pathHash(c)) * fnvPrime }
+
+func (h pathHash) sum() uint64 { return uint64(h) }

@@ -39,11 +39,24 @@ func TestWhiteout(t *testing.T) {
 	}
 }
 
-func TestParents(t *testing.T) {
-	if diff := cmp.Diff([]string{"a/b", "a"}, parents("a/b/c")); diff != "" {
-		t.Errorf("parents (-want +got):\n%s", diff)
+// TestPathHashOfPrefixes: the running hash of a path, read at each '/',
+// is the key of that parent directory, which is what lets hides look up
+// every parent in one pass.
+func TestPathHashOfPrefixes(t *testing.T) {
+	p := "a/bb/ccc/d"
+	h := newPathHash()
+	var got []uint64
+	for i := 0; i < len(p); i++ {
+		if p[i] == '/' {
+			got = append(got, h.sum())
+		}
+		h.add(p[i])
 	}
-	if got := parents("top"); len(got) != 0 {
-		t.Errorf("parents(top) = %v, want none", got)
+	want := []uint64{pathKey("a"), pathKey("a/bb"), pathKey("a/bb/ccc")}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("prefix keys (-want +got):\n%s", diff)
+	}
+	if h.sum() != pathKey(p) {
+		t.Error("the running hash of the whole path is not its key")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/gob"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/imagescan/imagescan/finding"
@@ -11,7 +12,7 @@ import (
 
 // snapshotVersion changes whenever Snapshot's meaning changes, so that
 // old cache entries are ignored rather than misread.
-const snapshotVersion = 1
+const snapshotVersion = 2
 
 // Snapshot is a walk's Result in a form that can be stored: what Resolve
 // needs of the layer's paths, and its findings as the walk left them.
@@ -20,9 +21,16 @@ type Snapshot struct {
 	Findings  []snapshotFinding
 	FilePaths []string
 	Coverage  finding.Coverage
+	Holders   [][]string
 	Writes    map[uint64]entrySnapshot
-	Whiteouts []string
-	Opaques   []string
+	Whiteouts []uint64
+	Opaques   []uint64
+	Links     map[uint64][]linkSnapshot
+}
+
+type linkSnapshot struct {
+	Path string
+	Ord  int
 }
 
 type entrySnapshot struct {
@@ -40,33 +48,39 @@ type snapshotFinding struct {
 }
 
 // Snapshot encodes r. With withSecrets false, every secret is stored by its
-// redacted form and id only; a finding whose path or description holds its
-// secret makes the layer unstorable (ok false), since the text would
-// carry the value to disk.
+// redacted form and id only; a path or description that holds a secret
+// the layer found makes the layer unstorable (ok false), since the text
+// would carry the value to disk.
 func (r *Result) Snapshot(withSecrets bool) (data []byte, ok bool, err error) {
 	s := Snapshot{
-		Version: snapshotVersion, FilePaths: r.filePaths, Coverage: r.Coverage,
+		Version: snapshotVersion, FilePaths: r.filePaths, Holders: r.holders, Coverage: r.Coverage,
 		Writes: make(map[uint64]entrySnapshot, len(r.writes)),
+		Links:  make(map[uint64][]linkSnapshot, len(r.links)),
 	}
 	for k, e := range r.writes {
 		s.Writes[k] = entrySnapshot{e.ord, e.dir}
 	}
-	for p := range r.whiteouts {
-		s.Whiteouts = append(s.Whiteouts, p)
+	for k := range r.whiteouts {
+		s.Whiteouts = append(s.Whiteouts, k)
 	}
-	for p := range r.opaques {
-		s.Opaques = append(s.Opaques, p)
+	for k := range r.opaques {
+		s.Opaques = append(s.Opaques, k)
+	}
+	for k, ls := range r.links {
+		for _, l := range ls {
+			s.Links[k] = append(s.Links[k], linkSnapshot{l.path, l.ord})
+		}
 	}
 	for _, f := range r.Findings {
 		sf := snapshotFinding{RuleID: f.RuleID, Description: f.Description, Severity: f.Severity, Location: f.Location,
 			Redacted: f.Secret.Redacted(), Secret: f.Secret.ID()}
-		raw := f.Secret.Raw()
 		if withSecrets {
-			sf.Raw = raw
-		} else if raw != "" && (strings.Contains(f.Location.Path, raw) || strings.Contains(f.Description, raw)) {
-			return nil, false, nil
+			sf.Raw = f.Secret.Raw()
 		}
 		s.Findings = append(s.Findings, sf)
+	}
+	if !withSecrets && r.textsHoldASecret() {
+		return nil, false, nil
 	}
 	var buf bytes.Buffer
 	if err := gob.NewEncoder(&buf).Encode(&s); err != nil {
@@ -82,22 +96,28 @@ func FromSnapshot(data []byte, index int) (r *Result, withheld bool, err error) 
 	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&s); err != nil {
 		return nil, false, fmt.Errorf("decoding a layer snapshot: %w", err)
 	}
-	if s.Version != snapshotVersion || len(s.FilePaths) != len(s.Findings) {
+	if s.Version != snapshotVersion || len(s.FilePaths) != len(s.Findings) || len(s.Holders) != len(s.Findings) {
 		return nil, false, fmt.Errorf("a layer snapshot of version %d with %d paths for %d findings", s.Version, len(s.FilePaths), len(s.Findings))
 	}
 	r = &Result{
-		Index: index, Coverage: s.Coverage, filePaths: s.FilePaths,
+		Index: index, Coverage: s.Coverage, filePaths: s.FilePaths, holders: s.Holders,
 		writes:    make(map[uint64]entry, len(s.Writes)),
-		whiteouts: map[string]struct{}{}, opaques: map[string]struct{}{},
+		whiteouts: map[uint64]struct{}{}, opaques: map[uint64]struct{}{},
+		links: make(map[uint64][]hardlink, len(s.Links)),
 	}
 	for k, e := range s.Writes {
 		r.writes[k] = entry{e.Ord, e.Dir}
 	}
-	for _, p := range s.Whiteouts {
-		r.whiteouts[p] = struct{}{}
+	for _, k := range s.Whiteouts {
+		r.whiteouts[k] = struct{}{}
 	}
-	for _, p := range s.Opaques {
-		r.opaques[p] = struct{}{}
+	for _, k := range s.Opaques {
+		r.opaques[k] = struct{}{}
+	}
+	for k, ls := range s.Links {
+		for _, l := range ls {
+			r.links[k] = append(r.links[k], hardlink{l.Path, l.Ord})
+		}
 	}
 	for _, sf := range s.Findings {
 		secret := finding.NewSecret(sf.Raw)
@@ -112,4 +132,43 @@ func FromSnapshot(data []byte, index int) (r *Result, withheld bool, err error) 
 		r.Findings = append(r.Findings, finding.Finding{RuleID: sf.RuleID, Description: sf.Description, Severity: sf.Severity, Secret: secret, Location: loc})
 	}
 	return r, withheld, nil
+}
+
+// textsHoldASecret reports whether any text a snapshot stores (paths,
+// descriptions, hard link names) holds a raw secret of the layer's
+// findings, in any form the detector read it in.
+func (r *Result) textsHoldASecret() bool {
+	var forms []string
+	for _, f := range r.Findings {
+		forms = append(forms, f.Secret.Forms()...)
+	}
+	if len(forms) == 0 {
+		return false
+	}
+	holds := func(s string) bool {
+		for _, form := range forms {
+			if strings.Contains(s, form) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, f := range r.Findings {
+		if holds(f.Location.Path) || holds(f.Description) {
+			return true
+		}
+	}
+	for _, hs := range r.holders {
+		if slices.ContainsFunc(hs, holds) {
+			return true
+		}
+	}
+	for _, ls := range r.links {
+		for _, l := range ls {
+			if holds(l.path) {
+				return true
+			}
+		}
+	}
+	return false
 }

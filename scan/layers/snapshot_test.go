@@ -16,8 +16,10 @@ func TestSnapshotRoundTrip(t *testing.T) {
 		fixture.File("app/.npmrc", "SECRET=second-version"),
 		fixture.Whiteout("app", "old"), fixture.Opaque("cache"),
 		fixture.File("etc/conf", "SECRET=stays"),
+		fixture.File("srv/token", "SECRET=linked"),
+		fixture.Hardlink("srv/keep", "srv/token"),
 	), Options{})
-	upper := fixture.Tar(t, fixture.Whiteout("etc", "conf"))
+	upper := fixture.Tar(t, fixture.Whiteout("etc", "conf"), fixture.Whiteout("srv", "token"))
 
 	for _, withSecrets := range []bool{false, true} {
 		data, ok, err := lower.Snapshot(withSecrets)
@@ -40,13 +42,17 @@ func TestSnapshotRoundTrip(t *testing.T) {
 			Path, Redacted, ID string
 			Status             finding.Status
 			By, Layer          int
+			VisibleAt          string
 		}
 		var a, b []view
 		for _, f := range orig.Findings {
-			a = append(a, view{f.Location.Path, f.Secret.Redacted(), f.Secret.ID(), f.Location.Status, f.Location.RemovedByLayer, f.Location.LayerIndex})
+			a = append(a, view{f.Location.Path, f.Secret.Redacted(), f.Secret.ID(), f.Location.Status, f.Location.RemovedByLayer, f.Location.LayerIndex, f.Location.VisibleAt})
+		}
+		if a[len(a)-1].VisibleAt != "srv/keep" {
+			t.Fatalf("the hard link is not followed: %+v", a[len(a)-1])
 		}
 		for _, f := range back.Findings {
-			b = append(b, view{f.Location.Path, f.Secret.Redacted(), f.Secret.ID(), f.Location.Status, f.Location.RemovedByLayer, f.Location.LayerIndex})
+			b = append(b, view{f.Location.Path, f.Secret.Redacted(), f.Secret.ID(), f.Location.Status, f.Location.RemovedByLayer, f.Location.LayerIndex, f.Location.VisibleAt})
 			if f.Secret.IsWithheld() == withSecrets {
 				t.Errorf("withSecrets %v: %s withheld %v", withSecrets, f.Location.Path, f.Secret.IsWithheld())
 			}
@@ -64,6 +70,13 @@ func TestASecretInAPathIsNotStored(t *testing.T) {
 	}
 	if _, ok, _ := res.Snapshot(true); !ok {
 		t.Error("a run that shows secrets may store it")
+	}
+}
+
+func TestASecretInAHardLinkNameIsNotStored(t *testing.T) {
+	res := walk(t, 0, fixture.Tar(t, fixture.File("app/conf", "SECRET=in-the-link"), fixture.Hardlink("keys/SECRET=in-the-link", "app/conf")), Options{})
+	if _, ok, err := res.Snapshot(false); ok || err != nil {
+		t.Errorf("a layer whose hard link name holds a secret was stored without the secret: ok %v err %v", ok, err)
 	}
 }
 

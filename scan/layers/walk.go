@@ -110,9 +110,10 @@ type Result struct {
 	Findings []finding.Finding
 	Coverage finding.Coverage
 
-	writes    map[uint64]entry    // paths this layer writes, by pathKey
-	whiteouts map[string]struct{} // paths this layer deletes from lower layers
-	opaques   map[string]struct{} // directories whose lower content this layer hides
+	writes    map[uint64]entry      // paths this layer writes, by pathKey
+	whiteouts map[uint64]struct{}   // paths this layer deletes from lower layers, by pathKey
+	opaques   map[uint64]struct{}   // directories whose lower content this layer hides, by pathKey
+	links     map[uint64][]hardlink // hard links this layer makes, by the pathKey of their target
 
 	// pending holds each finding's tar entry ordinal until the walk ends and
 	// rewrites of the same path in the same layer are known.
@@ -120,6 +121,16 @@ type Result struct {
 	// filePaths holds, for each finding, the path of the layer file it is
 	// in: its Path, or for a file inside an archive the archive's path.
 	filePaths []string
+	// holders holds, for each finding, the paths of this layer that still
+	// hold its file's content at the layer's end: the file's own path unless
+	// the layer writes it again, and the hard links made to it.
+	holders [][]string
+}
+
+// hardlink is a hard link a layer makes: its path and tar entry ordinal.
+type hardlink struct {
+	path string
+	ord  int
 }
 
 // walker carries one walk's state.
@@ -159,8 +170,9 @@ func Walk(ctx context.Context, index int, r io.Reader, det finding.Detector, opt
 		res: &Result{
 			Index:     index,
 			writes:    map[uint64]entry{},
-			whiteouts: map[string]struct{}{},
-			opaques:   map[string]struct{}{},
+			whiteouts: map[uint64]struct{}{},
+			opaques:   map[uint64]struct{}{},
+			links:     map[uint64][]hardlink{},
 		},
 		hash: sha256.New(),
 	}
@@ -195,9 +207,9 @@ func (w *walker) entry(ord int, hdr *tar.Header, tr *tar.Reader) error {
 	if target, opaque, ok := whiteout(p); ok {
 		w.res.Coverage.Removed++
 		if opaque {
-			w.res.opaques[target] = struct{}{}
+			w.res.opaques[pathKey(target)] = struct{}{}
 		} else {
-			w.res.whiteouts[target] = struct{}{}
+			w.res.whiteouts[pathKey(target)] = struct{}{}
 		}
 		return nil
 	}
@@ -206,7 +218,13 @@ func (w *walker) entry(ord int, hdr *tar.Header, tr *tar.Reader) error {
 	case tar.TypeReg:
 		w.budget = w.opt.archiveBudget(hdr.Size)
 		return w.file(target{ord: ord, layer: p, path: p}, tr)
-	case tar.TypeSymlink, tar.TypeLink:
+	case tar.TypeLink:
+		w.res.Coverage.Links++
+		if t := cleanPath(hdr.Linkname); t != p {
+			w.res.links[pathKey(t)] = append(w.res.links[pathKey(t)], hardlink{path: p, ord: ord})
+		}
+		w.link(ord, p, hdr.Linkname)
+	case tar.TypeSymlink:
 		w.res.Coverage.Links++
 		w.link(ord, p, hdr.Linkname)
 	case tar.TypeDir, tar.TypeChar, tar.TypeBlock, tar.TypeFifo:
@@ -322,11 +340,16 @@ func (w *walker) record(t target, sum string, ms []finding.Match) {
 	}
 }
 
-// settleSameLayer marks findings in files that the same layer writes again
-// later in its tarball as overwritten by this layer: the last entry wins.
+// settleSameLayer records which paths of the layer still hold each
+// finding's content at its end, and marks findings in files that the same
+// layer writes again later in its tarball as overwritten by this layer:
+// the last entry wins (Resolve may still find the content through a hard
+// link).
 func (r *Result) settleSameLayer() {
+	r.holders = make([][]string, len(r.Findings))
 	for i := range r.Findings {
 		loc := &r.Findings[i].Location
+		r.holders[i] = r.holdersOf(r.filePaths[i], r.pending[i])
 		if e, ok := r.writes[pathKey(r.filePaths[i])]; ok && e.ord > r.pending[i] {
 			loc.Status = finding.Overwritten
 			loc.RemovedByLayer = r.Index
