@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"slices"
 	"strings"
 )
 
@@ -17,6 +18,10 @@ type Secret struct {
 	raw string
 	// redacted and id are set, and raw is empty, for a withheld secret.
 	redacted, id string
+	// encoded holds the other forms the secret stood in where it was
+	// found: the base64, hex, percent-encoded or escaped text that
+	// decoded to it. Each reveals the secret as surely as raw does.
+	encoded []string
 }
 
 // NewSecret wraps a raw secret value.
@@ -25,6 +30,26 @@ func NewSecret(raw string) Secret { return Secret{raw: raw} }
 // Withheld is a secret known only by its redacted form and id, as the
 // layer cache stores it: the value itself is never written to disk.
 func Withheld(redacted, id string) Secret { return Secret{redacted: redacted, id: id} }
+
+// WithEncoded returns s with one more form it was found in: text that
+// decodes to it. Reporters redact every form wherever they print text
+// taken from the image.
+func (s Secret) WithEncoded(form string) Secret {
+	if form == "" || form == s.raw || slices.Contains(s.encoded, form) {
+		return s
+	}
+	s.encoded = append(slices.Clip(s.encoded), form)
+	return s
+}
+
+// Forms returns every text that reveals the secret: its value and the
+// encoded forms it was found in. A withheld secret has none.
+func (s Secret) Forms() []string {
+	if s.raw == "" {
+		return nil
+	}
+	return append([]string{s.raw}, s.encoded...)
+}
 
 // Raw returns the secret value itself, or "" for a withheld secret. Only
 // reporters call it, and only when the user asked for --show-secrets.

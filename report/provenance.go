@@ -4,11 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"slices"
-	"strings"
 	"time"
 
-	"github.com/imagescan/imagescan/finding"
 	"github.com/imagescan/imagescan/scan"
 )
 
@@ -91,13 +88,5 @@ func historyRedactor(ev *scan.Evidence, show bool) *redactor {
 	if show {
 		return &redactor{show: true}
 	}
-	var pairs []string
-	secrets := slices.Clone(ev.HistorySecrets)
-	slices.SortFunc(secrets, func(a, b finding.Secret) int { return len(b.Raw()) - len(a.Raw()) })
-	for _, s := range secrets {
-		if s.Raw() != "" {
-			pairs = append(pairs, s.Raw(), s.Redacted())
-		}
-	}
-	return &redactor{r: strings.NewReplacer(pairs...)}
+	return redactorOf(ev.HistorySecrets)
 }

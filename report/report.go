@@ -5,8 +5,10 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 
@@ -75,26 +77,34 @@ type redactor struct {
 	show bool
 }
 
-// newRedactor replaces every secret found in res with its redacted form,
-// longest first so that a secret inside another is not half-replaced.
+// newRedactor hides every secret found in res, reported or suppressed.
 func newRedactor(res *scan.Result, show bool) *redactor {
 	if show {
 		return &redactor{show: true}
 	}
-	seen := map[string]finding.Secret{}
+	var secrets []finding.Secret
 	for _, f := range slices.Concat(res.Findings, res.Suppressed) {
-		if raw := f.Secret.Raw(); raw != "" { // a withheld secret has no value to hide
-			seen[raw] = f.Secret
+		secrets = append(secrets, f.Secret)
+	}
+	return redactorOf(secrets)
+}
+
+// redactorOf replaces every form of each secret (its value, and the
+// encoded text it was decoded from) with the secret's redacted form,
+// longest first so that a form inside another is not half-replaced. A
+// withheld secret has no value to hide.
+func redactorOf(secrets []finding.Secret) *redactor {
+	redacted := map[string]string{}
+	for _, s := range secrets {
+		for _, form := range s.Forms() {
+			redacted[form] = s.Redacted()
 		}
 	}
-	raws := make([]string, 0, len(seen))
-	for raw := range seen {
-		raws = append(raws, raw)
-	}
-	slices.SortFunc(raws, func(a, b string) int { return len(b) - len(a) })
+	forms := slices.Collect(maps.Keys(redacted))
+	slices.SortFunc(forms, func(a, b string) int { return cmp.Or(len(b)-len(a), strings.Compare(a, b)) })
 	var pairs []string
-	for _, raw := range raws {
-		pairs = append(pairs, raw, seen[raw].Redacted())
+	for _, form := range forms {
+		pairs = append(pairs, form, redacted[form])
 	}
 	return &redactor{r: strings.NewReplacer(pairs...)}
 }

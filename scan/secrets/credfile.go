@@ -95,6 +95,13 @@ func credential(rule, desc, secret string, line, col int) finding.Match {
 	}
 }
 
+// decoded is credential for a secret read out of encoded text: the
+// encoded form reveals it too, so reporters redact both.
+func decoded(m finding.Match, encoded string) finding.Match {
+	m.Secret = m.Secret.WithEncoded(strings.TrimSpace(encoded))
+	return m
+}
+
 // position returns the 1-based line and column of the first occurrence of
 // value in content at or after line from (1-based), or of the line itself
 // when value does not occur in it as written (a decoded value).

@@ -153,6 +153,9 @@ func fromGitleaks(gf report.Finding) finding.Match {
 	if !strings.HasPrefix(gf.Match, "file detected: ") {
 		m.Secret = finding.NewSecret(gf.Secret)
 	}
+	if wasDecoded(gf) {
+		m.Secret = m.Secret.WithEncoded(gf.Match)
+	}
 	switch {
 	case strings.Contains(gf.RuleID, "generic"), bareHash.MatchString(gf.Secret):
 		// A value of hex digits alone is a hash more often than a token:
@@ -168,6 +171,12 @@ func fromGitleaks(gf report.Finding) finding.Match {
 		m.Severity = finding.High // a key store flagged by its file name
 	}
 	return m
+}
+
+// wasDecoded reports whether a finding was read out of encoded text, which
+// gitleaks' decoder tags "decoded:…"; its Match then holds that text.
+func wasDecoded(gf report.Finding) bool {
+	return slices.ContainsFunc(gf.Tags, func(t string) bool { return strings.HasPrefix(t, "decoded:") })
 }
 
 // bareHash matches a value made of hex digits alone, as long as a hash.

@@ -43,7 +43,7 @@ func parseDockerConfig(content []byte) []finding.Match {
 		from, _ := position(content, fmt.Sprintf("%q", host), 1)
 		if user, pass, ok := decodeUserPass(a.Auth); ok && !isPlaceholder(pass) {
 			line, col := position(content, a.Auth, from)
-			out = append(out, credential("docker-config-auth", fmt.Sprintf("Registry credentials for %s in a docker config.json: the password of user %q, base64-encoded with it.", host, user), pass, line, col))
+			out = append(out, decoded(credential("docker-config-auth", fmt.Sprintf("Registry credentials for %s in a docker config.json: the password of user %q, base64-encoded with it.", host, user), pass, line, col), a.Auth))
 		}
 		for _, tok := range []struct{ rule, value, what string }{
 			{"docker-config-password", a.Password, "password"},

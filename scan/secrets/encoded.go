@@ -115,7 +115,13 @@ func (e *engine) judgeDecoded(r *config.Rule, path string, text []byte, w span, 
 		context: codec.CurrentLine(overlap, current),
 		tags:    append(append([]string(nil), r.Tags...), codec.Tags(overlap)...),
 	}
-	return e.judge(r, path, c, lines)
+	f, ok := e.judge(r, path, c, lines)
+	if ok {
+		// The encoded text reveals the secret as surely as the secret
+		// itself: it travels as the finding's Match, for redaction.
+		f.Match = string(text[w.start+orig[0] : w.start+orig[1]])
+	}
+	return f, ok
 }
 
 // encodedStretches returns the stretches of text that gitleaks' decoder

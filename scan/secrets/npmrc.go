@@ -54,12 +54,12 @@ func npmrcSetting(setting, scope, value string) (finding.Match, bool) {
 		return credential("npmrc-auth-token", "An npm registry auth token in an npm config file"+where+".", value, 0, 0), true
 	case "_auth":
 		if user, pass, ok := decodeUserPass(value); ok {
-			return credential("npmrc-auth", fmt.Sprintf("npm basic auth in an npm config file%s: the password of user %q, base64-encoded with it.", where, user), pass, 0, 0), true
+			return decoded(credential("npmrc-auth", fmt.Sprintf("npm basic auth in an npm config file%s: the password of user %q, base64-encoded with it.", where, user), pass, 0, 0), value), true
 		}
 		return credential("npmrc-auth", "npm basic auth in an npm config file"+where+", not a valid base64 user:password.", value, 0, 0), true
 	case "_password":
 		if pass, ok := decodeBase64(value); ok {
-			return credential("npmrc-password", "An npm registry password in an npm config file"+where+", base64-encoded.", pass, 0, 0), true
+			return decoded(credential("npmrc-password", "An npm registry password in an npm config file"+where+", base64-encoded.", pass, 0, 0), value), true
 		}
 		return credential("npmrc-password", "An npm registry password in an npm config file"+where+", not valid base64.", value, 0, 0), true
 	}

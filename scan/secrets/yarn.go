@@ -38,13 +38,15 @@ func parseYarnrcYML(content []byte) []finding.Match {
 
 func identMatch(value string, line, col int) finding.Match {
 	user, pass, ok := strings.Cut(value, ":")
+	encoded := ""
 	if !ok {
 		user, pass, ok = decodeUserPass(value)
+		encoded = value
 	}
 	if !ok || pass == "" {
 		return credential("yarnrc-auth-ident", "A Yarn npmAuthIdent in a .yarnrc.yml, not a user:password pair.", value, line, col)
 	}
-	return credential("yarnrc-auth-ident", fmt.Sprintf("A Yarn npmAuthIdent in a .yarnrc.yml: the password of user %q.", user), pass, line, col)
+	return decoded(credential("yarnrc-auth-ident", fmt.Sprintf("A Yarn npmAuthIdent in a .yarnrc.yml: the password of user %q.", user), pass, line, col), encoded)
 }
 
 // parseYarnrc finds registry credentials in a Yarn v1 .yarnrc, whose lines
