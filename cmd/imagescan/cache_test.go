@@ -13,6 +13,9 @@ import (
 // TestMain gives the tests a layer cache and a config directory (where the
 // fingerprint key is made) of their own.
 func TestMain(m *testing.M) {
+	if os.Getenv(asMainEnv) == "1" {
+		main() // the test binary runs as imagescan itself (see process)
+	}
 	dir, err := os.MkdirTemp("", "imagescan-test-cache-")
 	if err != nil {
 		panic(err)

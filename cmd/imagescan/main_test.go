@@ -13,6 +13,8 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/imagescan/imagescan/internal/fixture"
+	"github.com/imagescan/imagescan/scan"
+	"github.com/imagescan/imagescan/scan/layers"
 )
 
 const (
@@ -341,8 +343,29 @@ func TestScanCustomRules(t *testing.T) {
 	}
 }
 
+// TestShippedBuildHasNoNoDetect: a report made without detection would
+// look like a clean scan, so only the benchmark's build can make one.
+func TestShippedBuildHasNoNoDetect(t *testing.T) {
+	if benchBuild {
+		t.Skip("this is the benchmark's build")
+	}
+	got := imagescan(t, "scan", "--no-detect", deleted)
+	if got.code != 2 || !strings.Contains(got.stderr, "unknown flag: --no-detect") {
+		t.Errorf("exit %d, stderr %q; want --no-detect refused", got.code, got.stderr)
+	}
+}
+
+// TestScanNoDetectReadsEverything runs the benchmark's floor, as its
+// build's --no-detect does.
 func TestScanNoDetectReadsEverything(t *testing.T) {
-	got := imagescan(t, "scan", "-f", "json", "--no-detect", deleted)
+	var stdout, stderr bytes.Buffer
+	f := scanFlags{format: "json", noDetect: true, exitCode: exitLeaks, failOn: "low", noProgress: true,
+		maxRatio: scan.DefaultMaxRatio, maxDepth: layers.DefaultMaxDepth}
+	err := runScan(t.Context(), f, []string{deleted}, nil, &stdout, &stderr)
+	got := outcome{code: exitClean, stdout: stdout.String(), stderr: stderr.String()}
+	if err != nil {
+		got.code = exitError
+	}
 	var doc struct {
 		Images []struct {
 			Findings []json.RawMessage `json:"findings"`

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"time"
 
@@ -96,8 +97,10 @@ from the docker config ($DOCKER_CONFIG or ~/.docker) and its helpers.`,
 	fl.StringVar(&f.cacheDir, "cache-dir", "", "where the layer cache lives (default: the user cache directory's imagescan)")
 	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile to `FILE` (for the benchmark)")
 	_ = fl.MarkHidden("cpuprofile")
-	fl.BoolVar(&f.noDetect, "no-detect", false, "read everything but detect nothing: the benchmark's floor")
-	_ = fl.MarkHidden("no-detect")
+	if benchBuild {
+		fl.BoolVar(&f.noDetect, "no-detect", false, "read everything but detect nothing: the benchmark's floor")
+		_ = fl.MarkHidden("no-detect")
+	}
 	fl.BoolVar(&f.allLocal, "all-local", false, "scan every image the local Docker daemon holds, dangling build stages included")
 	fl.BoolVar(&f.insecure, "insecure", false, "allow plain HTTP to registries that are not on a loopback address")
 	fl.StringVar(&f.platform, "platform", "", "scan only this platform of an index, `os/arch[/variant]` (default: every platform)")
@@ -137,6 +140,9 @@ func runScan(ctx context.Context, f scanFlags, images []string, stdin io.Reader,
 	suppress, err := suppressions(f, sess.key, stderr)
 	if err != nil {
 		return err
+	}
+	if slices.Contains(images, "-") && isTerminal(stdin) {
+		return errors.New("refusing to read an image from a terminal: pipe an archive in (docker save IMAGE | imagescan scan -)")
 	}
 	var results []*scan.Result
 	failed := false
@@ -347,8 +353,9 @@ func executableID() string {
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
-// nothing is the detector of --no-detect: every file is read, nothing is
-// looked for, so a run measures the cost of reading alone.
+// nothing is the detector of --no-detect, which only the benchmark's build
+// has: every file is read, nothing is looked for, so a run measures the
+// cost of reading alone.
 type nothing struct{}
 
 func (nothing) SkipContent(string) string { return "" }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp/syntax"
 	"slices"
 	"strings"
 
@@ -156,11 +157,17 @@ func allowlistCompiles(regexes, paths []string) error {
 	return nil
 }
 
-// compiles reports why pattern does not compile, or nil. gitleaks' regexp
-// package only offers MustCompile.
+// compiles reports why pattern does not compile, or nil. The pattern is
+// parsed as RE2 syntax in Go first: RE2 itself writes its own lines to the
+// process's standard error for a pattern it rejects, which would break
+// imagescan's promise of one error line. gitleaks' regexp package only
+// offers MustCompile, hence the recover for what the parse lets through.
 func compiles(what, pattern string) (err error) {
 	if pattern == "" {
 		return nil
+	}
+	if _, err := syntax.Parse(pattern, syntax.Perl); err != nil {
+		return fmt.Errorf("%s %q does not compile: %s", what, pattern, oneLine(err.Error()))
 	}
 	defer func() {
 		if r := recover(); r != nil {
