@@ -157,3 +157,55 @@ func TestDetectorIsSafeForConcurrentUse(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestThirdPartyPolicyInsideArchives: files inside third-party package
+// archives are judged as the same files installed under node_modules
+// would be, while credential files and known token formats still report.
+func TestThirdPartyPolicyInsideArchives(t *testing.T) {
+	d := detector(t)
+	generic := []byte("repo_token: otepCoBk7yo6MBg4z2jFgrYV8Oc5CJEB\n")
+	suppressed := []string{
+		"app/packages/nock-2.0.0.tgz!package/.coveralls.yml",
+		"root/.npm/_cacache/content-v2/sha512/34/6c/7b95!package/.coveralls.yml",
+		"app/vendor/node_modules.tgz!node_modules/nock/.coveralls.yml",
+		"wheels/requests-2.31.0-py3-none-any.whl!requests/.coveralls.yml",
+		"usr/local/bundle/cache/rake-13.0.gem!data.tar.gz!.coveralls.yml",
+		"app/app.jar!BOOT-INF/lib/dep-1.0.jar!.coveralls.yml",
+		"root/.m2/repository/org/x/x-1.0.jar!.coveralls.yml",
+	}
+	for _, p := range suppressed {
+		if kept := finding.Best(d.DetectFile(context.Background(), finding.File{Path: p, Content: generic}), nil); len(kept) != 0 {
+			t.Errorf("%s: kept %v, want the generic match suppressed as third-party", p, kept)
+		}
+	}
+	for _, p := range []string{"app/.coveralls.yml", "app/app.jar!BOOT-INF/classes/.coveralls.yml", "app/dist.tgz!dist/.coveralls.yml"} {
+		if kept := finding.Best(d.DetectFile(context.Background(), finding.File{Path: p, Content: generic}), nil); len(kept) != 1 {
+			t.Errorf("%s: kept %v, want the application's own file reported", p, kept)
+		}
+	}
+	npmrc := []byte("//registry.npmjs.org/:_authToken=npm_4zWH8xMS9BMoXOJrLo8F2nXMzqQdgCWwDllJ\n")
+	if kept := finding.Best(d.DetectFile(context.Background(), finding.File{Path: "app/private-lib-1.0.0.tgz!package/.npmrc", Content: npmrc}), nil); len(kept) == 0 {
+		t.Error("an .npmrc inside a package tarball is not reported")
+	}
+	token := []byte("module.exports = { token: 'ghp_Rk3mZq8WvT2pLx9sNc4YbH7dJf1aGe6uQo0i' };\n")
+	if kept := finding.Best(d.DetectFile(context.Background(), finding.File{Path: "app/lib.tgz!package/index.js", Content: token}), nil); len(kept) == 0 {
+		t.Error("a GitHub token in a package's code is not reported")
+	}
+}
+
+// TestPublishableKeysAreNeverFindings: Stripe's publishable keys ship in
+// web pages by design, in any file and in any variable.
+func TestPublishableKeysAreNeverFindings(t *testing.T) {
+	d := detector(t)
+	env := []byte("STRIPE_PUBLISHABLE_KEY=pk_test_TYooMQauvdEDq54NiTphI7jx\nNEXT_PUBLIC_STRIPE_KEY=pk_live_51NzQm2LkT8rHc4YwB9vXeUa0sJpD3fGh\n")
+	if got := d.DetectFile(context.Background(), finding.File{Path: "app/.env", Content: env}); len(got) != 0 {
+		t.Errorf("a .env of publishable keys: %v", got)
+	}
+	if got := d.DetectVariable(context.Background(), "STRIPE_API_KEY", "pk_live_51NzQm2LkT8rHc4YwB9vXeUa0sJpD3fGh"); len(got) != 0 {
+		t.Errorf("a publishable key in a build arg: %v", got)
+	}
+	secret := []byte("STRIPE_SECRET_KEY=sk_live_51NzQm2LkT8rHc4YwB9vXeUa0sJpD3fGhKq\n")
+	if got := d.DetectFile(context.Background(), finding.File{Path: "app/.env", Content: secret}); len(got) == 0 {
+		t.Error("a Stripe secret key is not reported")
+	}
+}

@@ -45,11 +45,16 @@ var docPlaceholder = regexp.MustCompile(`(?i)^(?:(?:your|my|insert|replace|put)[
 // are padded with.
 var ascendingRun = regexp.MustCompile(`(?i)1234567890|0123456789|abcdefghij`)
 
-// isPlaceholder reports whether v is a placeholder, a dummy or a documented
-// example rather than a secret. Such values are never findings.
+// publicKey matches keys that are public by design, made to be shipped in
+// web pages and apps: Stripe's publishable keys.
+var publicKey = regexp.MustCompile(`^pk_(?:test|live)_[0-9A-Za-z]{10,}$`)
+
+// isPlaceholder reports whether v is a placeholder, a dummy, a documented
+// example or a key that is public by design rather than a secret. Such
+// values are never findings.
 func isPlaceholder(v string) bool {
 	v = strings.TrimSpace(v)
-	if v == "" || exampleKeys[v] || dummyValues[strings.ToLower(v)] {
+	if v == "" || exampleKeys[v] || dummyValues[strings.ToLower(v)] || publicKey.MatchString(v) {
 		return true
 	}
 	if placeholderPattern.MatchString(v) || docPlaceholder.MatchString(v) || ascendingRun.MatchString(v) {
