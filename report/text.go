@@ -66,8 +66,11 @@ func header(w io.Writer, res *scan.Result, red *redactor) {
 	if res.Digest != "" {
 		fmt.Fprintf(w, "digest    %s\n", res.Digest)
 	}
-	fmt.Fprintf(w, "image id  %s\n", res.ConfigDigest)
-	fmt.Fprintf(w, "platform  %s, %d layers\n", orNone(res.Platform), len(res.Layers))
+	if res.ConfigDigest == "" && len(res.Layers) == 0 {
+		return // an input that could not be opened: its errors say why
+	}
+	fmt.Fprintf(w, "image id  %s\n", orNone(res.ConfigDigest))
+	fmt.Fprintf(w, "platform  %s, %s\n", orNone(res.Platform), plural(len(res.Layers), "layer"))
 }
 
 // worstFirst sorts groups worst first; secrets of one severity keep their
@@ -106,7 +109,7 @@ func (t *Text) secret(w io.Writer, title string, g []finding.Finding, res *scan.
 	first := g[0]
 	value := red.secret(first.Secret)
 	if first.Secret.IsZero() {
-		value = "(the file itself)"
+		value = "the file itself"
 	}
 	fmt.Fprintf(w, "%s  %s  %s  %s  (id %s)\n", title, worst(g), first.RuleID, value, first.SecretID)
 	fmt.Fprintf(w, "  %s\n", red.text(first.Description))
@@ -262,11 +265,15 @@ func summary(res *scan.Result, groups [][]finding.Finding) string {
 	}
 	c := res.Coverage
 	fmt.Fprintf(&b, "; scanned %s (%s) in %s", plural(int(c.Files), "file"), bytesText(c.Bytes), plural(int(c.Layers+c.SharedLayers+c.CachedLayers), "layer"))
+	var reused []string
 	if c.SharedLayers > 0 {
-		fmt.Fprintf(&b, " (%d shared with an image scanned before)", c.SharedLayers)
+		reused = append(reused, fmt.Sprintf("%d shared with an image scanned before", c.SharedLayers))
 	}
 	if c.CachedLayers > 0 {
-		fmt.Fprintf(&b, " (%d with their scan from the layer cache)", c.CachedLayers)
+		reused = append(reused, fmt.Sprintf("%d with their scan from the layer cache", c.CachedLayers))
+	}
+	if len(reused) > 0 {
+		fmt.Fprintf(&b, " (%s)", strings.Join(reused, "; "))
 	}
 	if c.Unread > 0 {
 		fmt.Fprintf(&b, ", %s not read to the end", plural(int(c.Unread), "layer"))

@@ -40,6 +40,9 @@ func (p *progress) run(ctx context.Context, t *scan.Target, det finding.Detector
 		progressbar.OptionShowBytes(true),
 		progressbar.OptionThrottle(100*time.Millisecond),
 		progressbar.OptionClearOnFinish(),
+		// Drawn at once, so that the clock of its rates starts before the
+		// first byte is read rather than at the first progress tick.
+		progressbar.OptionSetRenderBlankState(true),
 	)
 	ch := make(chan scan.Progress, 64)
 	done := make(chan struct{})
