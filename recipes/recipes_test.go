@@ -93,9 +93,10 @@ func abs(t *testing.T, path string) string {
 	return p
 }
 
-// TestREADMEShowsTheRecipes keeps the README's copies of the recipes true.
-func TestREADMEShowsTheRecipes(t *testing.T) {
-	readme, err := os.ReadFile("../README.md")
+// TestDocsShowTheRecipes keeps docs/recipes.md's copies of the recipes
+// true.
+func TestDocsShowTheRecipes(t *testing.T) {
+	readme, err := os.ReadFile("../docs/recipes.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +106,7 @@ func TestREADMEShowsTheRecipes(t *testing.T) {
 			t.Fatal(err)
 		}
 		if !bytes.Contains(readme, data) {
-			t.Errorf("the README does not show recipes/%s as it is", name)
+			t.Errorf("docs/recipes.md does not show recipes/%s as it is", name)
 		}
 	}
 }
