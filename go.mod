@@ -19,6 +19,8 @@ require (
 	golang.org/x/term v0.47.0
 )
 
+require github.com/flier/gohs v1.2.2
+
 require (
 	dario.cat/mergo v1.0.1 // indirect
 	github.com/BobuSumisu/aho-corasick v1.0.3 // indirect

@@ -58,6 +58,7 @@ func load(t *testing.T) map[string]*pkg {
 var only = map[string][]string{
 	"github.com/zricethezav/gitleaks":                       {"scan/secrets"},
 	"github.com/spf13/viper":                                {"scan/secrets"},
+	"github.com/flier/gohs":                                 {"scan/secrets"},
 	"github.com/rs/zerolog":                                 {"scan/secrets"},
 	"github.com/spf13/cobra":                                {"cmd/imagescan"},
 	"github.com/schollz/progressbar":                        {"cmd/imagescan"},

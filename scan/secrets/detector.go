@@ -53,7 +53,19 @@ var loadMu sync.Mutex
 type Option func(*options) error
 
 type options struct {
-	rules string
+	rules    string
+	cacheDir string
+}
+
+// WithCacheDir names a directory where the fast build keeps its compiled
+// Vectorscan database, which takes seconds to build, between runs. A
+// cached database that does not load is built again and replaced. By
+// default nothing is kept on disk.
+func WithCacheDir(dir string) Option {
+	return func(o *options) error {
+		o.cacheDir = dir
+		return nil
+	}
 }
 
 // WithRules loads the rules from a gitleaks-format TOML file instead of
@@ -85,7 +97,7 @@ func New(opts ...Option) (*Detector, error) {
 	}
 	gl := detect.NewDetector(cfg)
 	gl.MaxDecodeDepth = maxDecodeDepth
-	return &Detector{gl: gl, engine: newEngine(cfg), allowlist: cfg.Allowlists, rules: len(cfg.Rules) + ownRules}, nil
+	return &Detector{gl: gl, engine: newEngine(cfg, o.cacheDir), allowlist: cfg.Allowlists, rules: len(cfg.Rules) + ownRules}, nil
 }
 
 // Rules returns the number of rules the Detector runs.

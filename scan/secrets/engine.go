@@ -26,6 +26,7 @@ type engine struct {
 	cfg       config.Config
 	rules     []plannedRule
 	index     *keywordIndex
+	pre       prefilter        // the keyword index, or Vectorscan in the fast build
 	byKeyword [][]int          // keyword number → rules that have it
 	always    []int            // rules without keywords: they run on every text
 	unindexed []int            // rules with a keyword the index cannot hold
@@ -50,6 +51,10 @@ const windowCallBytes = 2048
 // scratch is one text's working memory.
 type scratch struct {
 	hits    []keywordHit
+	placed  bool     // the prefilter placed the rules' matches: ends and loose hold
+	ends    [][]int  // rule number → end offsets of its possible matches
+	loose   []bool   // rule number → the prefilter cannot place its matches
+	present []bool   // keyword number → occurs in the text
 	windows [][]span // rule number → its windows, in order
 	touched []int    // rule numbers with windows
 }
@@ -57,7 +62,7 @@ type scratch struct {
 // span is the byte range [start, end) of a text.
 type span struct{ start, end int }
 
-func newEngine(cfg config.Config) *engine {
+func newEngine(cfg config.Config, cacheDir string) *engine {
 	e := &engine{cfg: cfg}
 	kwNumber := map[string]int{}
 	var words []string
@@ -97,13 +102,17 @@ func newEngine(cfg config.Config) *engine {
 		}
 	}
 	e.index = newKeywordIndex(words)
+	e.pre = newPrefilter(e, cacheDir)
 	e.decoder = detect.NewDetector(cfg)
 	e.decoder.MaxDecodeDepth = maxDecodeDepth
 	if len(composite) > 0 {
 		e.composite = detect.NewDetector(subset(cfg, withRequired(cfg, composite)))
 		e.composite.MaxDecodeDepth = maxDecodeDepth
 	}
-	e.scratch.New = func() any { return &scratch{windows: make([][]span, len(e.rules))} }
+	e.scratch.New = func() any {
+		return &scratch{windows: make([][]span, len(e.rules)), ends: make([][]int, len(e.rules)),
+			loose: make([]bool, len(e.rules)), present: make([]bool, len(e.index.words))}
+	}
 	return e
 }
 
@@ -241,14 +250,24 @@ func (e *engine) release(s *scratch) {
 
 // plan decides which rules run on text, and where: s.touched lists them,
 // s.windows holds their windows. A text with folding runes (see
-// hasFoldingRunes) has no windows.
+// hasFoldingRunes) has no windows. Where the prefilter places a rule's
+// possible matches, the rule runs around them alone, and not at all when
+// there are none; gitleaks' condition that a keyword of the rule occurs in
+// the text still holds.
 func (e *engine) plan(s *scratch, text []byte, folding bool) {
+	e.pre.scan(text, s)
+	runs := func(n int) bool { return !s.placed || s.loose[n] || len(s.ends[n]) > 0 }
 	whole := span{0, len(text)}
 	for _, n := range e.always {
-		e.addWindow(s, n, whole)
+		if runs(n) {
+			e.addWindow(s, n, whole)
+		}
 	}
 	var lower []byte
 	for _, n := range e.unindexed {
+		if !runs(n) {
+			continue
+		}
 		if lower == nil {
 			lower = bytes.ToLower(text)
 		}
@@ -259,19 +278,79 @@ func (e *engine) plan(s *scratch, text []byte, folding bool) {
 	if folding {
 		for _, kw := range e.index.keywordsOf(text) {
 			for _, n := range e.byKeyword[kw] {
-				e.addWindow(s, n, whole)
+				if runs(n) {
+					e.addWindow(s, n, whole)
+				}
 			}
 		}
 		return
 	}
-	s.hits = e.index.find(text, s.hits)
-	for _, h := range s.hits {
-		for _, n := range e.byKeyword[h.kw] {
-			e.addWindow(s, n, e.window(s, n, text, h))
-		}
+	if s.placed {
+		e.planPlaced(s, text)
+	} else {
+		e.planByKeywords(s, text, func(int) bool { return true })
 	}
 	for _, n := range s.touched {
 		s.windows[n] = cheaper(s.windows[n], len(text))
+	}
+}
+
+// planByKeywords opens, for each rule that runs, windows around its
+// keywords.
+func (e *engine) planByKeywords(s *scratch, text []byte, runs func(n int) bool) {
+	for _, h := range s.hits {
+		for _, n := range e.byKeyword[h.kw] {
+			if runs(n) {
+				e.addWindow(s, n, e.window(s, n, text, h))
+			}
+		}
+	}
+}
+
+// planPlaced opens windows where the prefilter placed the rules' possible
+// matches, for the rules one of whose keywords occurs in the text; the
+// rules it could not place get windows around their keywords.
+func (e *engine) planPlaced(s *scratch, text []byte) {
+	for _, h := range s.hits {
+		s.present[h.kw] = true
+	}
+	for kw, rules := range e.byKeyword {
+		if !s.present[kw] {
+			continue
+		}
+		s.present[kw] = false
+		for _, n := range rules {
+			if ends := s.ends[n]; len(ends) > 0 {
+				e.placeWindows(s, n, text, ends)
+				s.ends[n] = ends[:0] // placed once, whichever keyword comes first
+			}
+		}
+	}
+	e.planByKeywords(s, text, func(n int) bool { return s.loose[n] })
+}
+
+// placeWindows opens rule n's windows around the ends of its possible
+// matches: each holds every match that takes the byte before the end.
+func (e *engine) placeWindows(s *scratch, n int, text []byte, ends []int) {
+	whole := span{0, len(text)}
+	pr := &e.rules[n]
+	if !pr.shape.ok {
+		e.addWindow(s, n, whole)
+		return
+	}
+	if ends[0] < 0 { // too many to place
+		e.addWindow(s, n, whole)
+		return
+	}
+	for _, end := range ends {
+		if ws := s.windows[n]; len(ws) > 0 && ws[len(ws)-1] == whole {
+			return
+		}
+		w, ok := pr.shape.around(text, max(end-1, 0), end)
+		if !ok {
+			w = whole
+		}
+		e.addWindow(s, n, w)
 	}
 }
 

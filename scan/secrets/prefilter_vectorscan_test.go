@@ -1,0 +1,134 @@
+//go:build vectorscan
+
+package secrets
+
+import (
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/lucasjones/reggen"
+)
+
+// TestVectorscanPlacesEveryMatch checks the promise the fast build rests
+// on: wherever a rule's regex matches, RE2 on the whole text, Vectorscan
+// reports that match's end (or cannot place the rule, which then runs as
+// in the pure-Go build). Texts mix generated matches of every rule with
+// non-ASCII text, the characters that fold to ASCII letters, and invalid
+// UTF-8, which RE2 reads as U+FFFD and Vectorscan as bytes.
+func TestVectorscanPlacesEveryMatch(t *testing.T) {
+	d, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, ok := d.engine.pre.(*vectorscan)
+	if !ok {
+		t.Fatal("the fast build has no Vectorscan prefilter")
+	}
+	if len(v.ruleOf) < len(d.engine.rules)*9/10 {
+		t.Errorf("only %d of %d rules have a pattern in the database", len(v.ruleOf), len(d.engine.rules))
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	noise := []string{" ", "\n", "é", "日本", "\u212a", "\u017f", "\xff", "\xc3", "=", "\"", "key", "token", "_"}
+	checked := 0
+	for n, pr := range d.engine.rules {
+		if pr.rule.Regex == nil || v.looseSet[n] {
+			continue
+		}
+		g, err := reggen.NewGenerator(pr.rule.Regex.String())
+		if err != nil {
+			t.Fatalf("%s: %v", pr.rule.RuleID, err)
+		}
+		var b strings.Builder
+		for seed := range 12 {
+			g.SetSeed(int64(seed))
+			sample := g.Generate(1 + seed%8)
+			if seed%3 == 1 { // a non-ASCII or invalid byte inside the match
+				i := r.IntN(len(sample) + 1)
+				sample = sample[:i] + noise[r.IntN(len(noise))] + sample[i:]
+			}
+			for range 1 + r.IntN(20) {
+				b.WriteString(noise[r.IntN(len(noise))])
+			}
+			b.WriteString(sample)
+		}
+		text := []byte(b.String())
+		s := d.engine.scratch.Get().(*scratch)
+		v.scan(text, s)
+		ends := slices.Clone(s.ends[n])
+		d.engine.release(s)
+		for _, m := range pr.rule.Regex.FindAllIndex(text, -1) {
+			checked++
+			if len(ends) == 1 && ends[0] < 0 {
+				continue
+			}
+			if !slices.Contains(ends, m[1]) {
+				t.Errorf("%s: RE2 matches %q at %d, Vectorscan reports no end there", pr.rule.RuleID, text[m[0]:m[1]], m[1])
+			}
+		}
+	}
+	if checked < len(v.ruleOf) {
+		t.Errorf("only %d matches checked", checked)
+	}
+}
+
+// TestVectorscanDatabaseIsCachedOnDisk: a second build of the same rules
+// loads the compiled database instead of compiling it, and a corrupt file
+// is compiled again and replaced.
+func TestVectorscanDatabaseIsCachedOnDisk(t *testing.T) {
+	dir := t.TempDir()
+	clearDatabases()
+	if _, err := New(WithCacheDir(dir)); err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepathGlob(dir + "/vectorscan-*.db")
+	if len(files) != 1 {
+		t.Fatalf("cache files %v, want one", files)
+	}
+	clearDatabases()
+	d, err := New(WithCacheDir(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := d.engine.pre.(*vectorscan); !ok {
+		t.Fatal("the cached database did not load")
+	}
+	writeFile(t, files[0], "garbage")
+	clearDatabases()
+	if d, err = New(WithCacheDir(dir)); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := d.engine.pre.(*vectorscan); !ok {
+		t.Fatal("a corrupt cache file was not replaced by a fresh database")
+	}
+	if data := readFile(t, files[0]); string(data) == "garbage" {
+		t.Error("the corrupt cache file was kept")
+	}
+}
+
+func clearDatabases() {
+	databasesMu.Lock()
+	defer databasesMu.Unlock()
+	clear(databases)
+}
+
+func filepathGlob(p string) ([]string, error) { return filepath.Glob(p) }
+
+func writeFile(t *testing.T, p, s string) {
+	t.Helper()
+	if err := os.WriteFile(p, []byte(s), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func readFile(t *testing.T, p string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
