@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 time=${1:-20s}
+tags=${FUZZ_TAGS:-gore2regex,re2_cgo,vectorscan} # the README's fast build
 targets=(
 	"./scan/history FuzzParse"
 	"./scan/secrets FuzzCredentialFiles"
@@ -16,5 +17,5 @@ targets=(
 for t in "${targets[@]}"; do
 	set -- $t
 	echo "fuzz $2 ($1) for $time"
-	go test -tags gore2regex -run '^$' -fuzz "^$2\$" -fuzztime "$time" "$1"
+	go test -tags "$tags" -run '^$' -fuzz "^$2\$" -fuzztime "$time" "$1"
 done

@@ -81,7 +81,7 @@ func runExtract(ctx context.Context, f extractFlags, in string, stdin io.Reader,
 		return err
 	}
 	defer closeSet()
-	det, err := secrets.New()
+	det, err := secrets.New(secrets.WithCacheDir(cacheDir("")))
 	if err != nil {
 		return err
 	}

@@ -64,11 +64,11 @@ func newVersionCmd(stdout io.Writer) *cobra.Command {
 		Short: "Print the version, the gitleaks version and the number of rules",
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			det, err := secrets.New()
+			det, err := secrets.New(secrets.WithCacheDir(cacheDir("")))
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(stdout, "imagescan %s\ngitleaks %s (%d rules)\n", toolVersion(), secrets.GitleaksVersion(), det.Rules())
+			fmt.Fprintf(stdout, "imagescan %s\ngitleaks %s (%d rules)\nprefilter: %s\n", toolVersion(), secrets.GitleaksVersion(), det.Rules(), secrets.PrefilterName)
 			return nil
 		},
 	}

@@ -243,7 +243,7 @@ func newSession(f scanFlags, stdin io.Reader, stderr io.Writer) (*session, error
 	if err != nil {
 		return nil, err
 	}
-	det, err := secrets.New(secrets.WithRules(f.rules))
+	det, err := secrets.New(secrets.WithRules(f.rules), secrets.WithCacheDir(cacheDir(f.cacheDir)))
 	if err != nil {
 		return nil, fmt.Errorf("--config: %w", err)
 	}
@@ -310,6 +310,20 @@ func (s *session) scanSet(ctx context.Context, in string, open func() (*source.S
 		}
 	}
 	return results, ok
+}
+
+// cacheDir is where imagescan keeps what it can rebuild: the layer cache
+// and the compiled rule database. It is "" (keep nothing) when there is
+// no user cache directory.
+func cacheDir(flag string) string {
+	if flag != "" {
+		return flag
+	}
+	dir, err := layercache.DefaultDir()
+	if err != nil {
+		return ""
+	}
+	return dir
 }
 
 // openCache opens the layer cache as a scan option, or returns nil (and
