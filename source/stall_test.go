@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -24,15 +23,7 @@ import (
 func TestARegistryThatStallsMidBlobIsOneErrorOnItsLayer(t *testing.T) {
 	dockerConfig(t, "nowhere.invalid", "x", "y")
 	img := imageOf(t, open(t, deletedFixture))
-	layers, err := img.Layers()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stalled, err := layers[4].Digest()
-	if err != nil {
-		t.Fatal(err)
-	}
-	host := serve(t, stallBlob(stalled))
+	host := serve(t, stallBlob(layerDigest(t, img, 4)))
 	push(t, host+"/team/app:1", img)
 	targets, err := fixture.Open(t, host+"/team/app:1", source.WithStallTimeout(300*time.Millisecond))
 	if err != nil {
@@ -101,22 +92,9 @@ func TestOversizedRegistryManifestIsRefused(t *testing.T) {
 // stallBlob sends half of one blob, then holds the connection without
 // sending more until the client goes away.
 func stallBlob(d v1.Hash) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.Method != http.MethodGet || !strings.HasSuffix(r.URL.Path, "/blobs/"+d.String()) {
-				next.ServeHTTP(w, r)
-				return
-			}
-			rec := httptest.NewRecorder()
-			next.ServeHTTP(rec, r)
-			body := rec.Body.Bytes()
-			for k, v := range rec.Header() {
-				w.Header()[k] = v
-			}
-			w.WriteHeader(rec.Code)
-			_, _ = w.Write(body[:len(body)/2])
-			w.(http.Flusher).Flush()
-			<-r.Context().Done()
-		})
-	}
+	return serveBlob(d, func(w http.ResponseWriter, r *http.Request, body []byte) {
+		_, _ = w.Write(body[:len(body)/2])
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+	})
 }

@@ -186,7 +186,8 @@ func TestScanCancelled(t *testing.T) {
 
 func TestVersion(t *testing.T) {
 	got := imagescan(t, "version")
-	if got.code != 0 || !strings.HasPrefix(got.stdout, "imagescan ") || !strings.Contains(got.stdout, "gitleaks v8.") || !strings.Contains(got.stdout, " rules)") {
+	if got.code != 0 || !strings.HasPrefix(got.stdout, "imagescan ") || !strings.Contains(got.stdout, "gitleaks v8.") || !strings.Contains(got.stdout, " rules)") ||
+		!strings.Contains(got.stdout, "\nprefilter: ") {
 		t.Errorf("version: exit %d output %q", got.code, got.stdout)
 	}
 }

@@ -68,7 +68,7 @@ func newVersionCmd(stdout io.Writer) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(stdout, "imagescan %s\ngitleaks %s (%d rules)\nprefilter: %s\n", toolVersion(), secrets.GitleaksVersion(), det.Rules(), secrets.PrefilterName)
+			fmt.Fprintf(stdout, "imagescan %s\ngitleaks %s (%d rules)\nprefilter: %s\n", toolVersion(), secrets.GitleaksVersion(), det.Rules(), det.Prefilter())
 			return nil
 		},
 	}

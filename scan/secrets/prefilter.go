@@ -14,7 +14,16 @@ type prefilter interface {
 	// the rules it cannot place, which may match wherever their keywords
 	// are.
 	scan(text []byte, s *scratch)
+	// name says which prefilter this is, for `imagescan version`.
+	name() string
 }
+
+func (k *keywordIndex) name() string { return "keyword index (pure Go)" }
+
+// Prefilter names the prefilter the Detector runs: the fast build's
+// Vectorscan, or the keyword index (the pure-Go build's, or the fast
+// build's when its database could not be built).
+func (d *Detector) Prefilter() string { return d.engine.pre.name() }
 
 // scan implements prefilter: the index knows keywords only.
 func (k *keywordIndex) scan(text []byte, s *scratch) {

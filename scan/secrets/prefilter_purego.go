@@ -4,6 +4,3 @@ package secrets
 
 // newPrefilter returns the keyword index: this build has no Vectorscan.
 func newPrefilter(e *engine, _ string) prefilter { return e.index }
-
-// PrefilterName names the prefilter of this build, for `imagescan version`.
-const PrefilterName = "keyword index (pure Go)"

@@ -21,9 +21,6 @@ import (
 	"github.com/imagescan/imagescan/internal/outfile"
 )
 
-// PrefilterName names the prefilter of this build, for `imagescan version`.
-const PrefilterName = "Vectorscan"
-
 // vectorscan is the prefilter of the fast build: one Vectorscan database
 // holds every keyword, as a caseless literal, and every rule's pattern,
 // translated by hsPattern into a looser byte-mode pattern; both report
@@ -251,6 +248,8 @@ func databaseFile(key, cacheDir string) string {
 // with the default rules: more than the goroutines that scan at once, so
 // that none is built twice (building one costs more than most scans).
 const maxIdleScratches = 64
+
+func (v *vectorscan) name() string { return "Vectorscan " + hyperscan.Version() }
 
 func (v *vectorscan) getScratch() *hyperscan.Scratch {
 	select {

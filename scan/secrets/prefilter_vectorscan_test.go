@@ -25,8 +25,8 @@ func TestVectorscanPlacesEveryMatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	v, ok := d.engine.pre.(*vectorscan)
-	if !ok {
-		t.Fatal("the fast build has no Vectorscan prefilter")
+	if !ok || !strings.HasPrefix(d.Prefilter(), "Vectorscan ") {
+		t.Fatalf("the fast build has no Vectorscan prefilter: %s", d.Prefilter())
 	}
 	if len(v.ruleOf) < len(d.engine.rules)*9/10 {
 		t.Errorf("only %d of %d rules have a pattern in the database", len(v.ruleOf), len(d.engine.rules))
