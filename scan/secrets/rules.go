@@ -27,9 +27,13 @@ const maxExtendDepth = 2
 // resets, so a second extended load in one process silently stops
 // extending and skips rule validation. imagescan therefore loads every file
 // with a private viper, with its [extend] section taken out, and merges
-// the extended rules itself: the file's rules win over the base's by rule
-// id, [extend] disabledRules drops base rules, and the base's global
-// allowlists are kept.
+// the extended rules itself, as gitleaks' extend does: a rule of the file
+// with a base rule's id is merged into it field by field (description,
+// entropy, secret group, regex and path replace the base's when set;
+// tags, keywords and allowlists are added), so a rule that only adds an
+// allowlist is allowed; [extend] disabledRules drops base rules; the
+// base's global allowlists are kept. Every rule is validated after the
+// merge.
 func loadRules(path string) (config.Config, error) {
 	loadMu.Lock()
 	defer loadMu.Unlock()
@@ -43,7 +47,7 @@ func loadRules(path string) (config.Config, error) {
 }
 
 func defaultRules() (config.Config, error) {
-	cfg, _, err := translate("gitleaks' default rules", config.DefaultConfig)
+	cfg, _, _, err := translate("gitleaks' default rules", config.DefaultConfig, false)
 	if err != nil {
 		return config.Config{}, err
 	}
@@ -56,9 +60,12 @@ func fileRules(path string, depth int) (config.Config, error) {
 	if err != nil {
 		return config.Config{}, fmt.Errorf("reading rules: %w", err)
 	}
-	cfg, ext, err := translate(path, string(data))
+	cfg, ext, patches, err := translate(path, string(data), true)
 	if err != nil {
 		return config.Config{}, err
+	}
+	if !ext.UseDefault && ext.Path == "" && len(patches) > 0 {
+		return config.Config{}, fmt.Errorf("%s: rule %q: no regex and no path, and no extended rule of that id to add to", path, patches[0])
 	}
 	var base config.Config
 	switch {
@@ -81,32 +88,60 @@ func fileRules(path string, depth int) (config.Config, error) {
 	if err != nil {
 		return config.Config{}, err
 	}
-	return merge(base, cfg, ext.DisabledRules), nil
+	out := merge(base, cfg, ext.DisabledRules)
+	for _, id := range out.OrderedRules {
+		if r := out.Rules[id]; r.Regex == nil && r.Path == nil {
+			return config.Config{}, fmt.Errorf("%s: rule %q: no regex and no path, and no extended rule of that id to add to", path, id)
+		}
+	}
+	return out, nil
 }
 
+// placeholderRegex stands in, while gitleaks translates a file, for the
+// regex of a rule that has neither regex nor path: one that only adds to
+// the extended rule of its id. gitleaks would otherwise refuse it before
+// the merge. It is taken out again before the merge.
+const placeholderRegex = `imagescan-placeholder-[^\x00-\x{10FFFF}]`
+
 // translate parses one TOML rule file without following its [extend],
-// which it returns. Every pattern is compiled first, so that a bad one is
-// an error naming its rule rather than a panic inside gitleaks.
-func translate(name, toml string) (config.Config, config.Extend, error) {
+// which it returns, with the ids of the rules that only add to an
+// extended rule (patches: no regex, no path). With check, every pattern is
+// compiled first, so that a bad one is an error naming its rule rather
+// than a panic inside gitleaks; gitleaks' own default rules need no check.
+func translate(name, toml string, check bool) (config.Config, config.Extend, []string, error) {
 	v := viper.New()
 	v.SetConfigType("toml")
 	if err := v.ReadConfig(strings.NewReader(toml)); err != nil {
-		return config.Config{}, config.Extend{}, fmt.Errorf("%s: %s", name, oneLine(err.Error()))
+		return config.Config{}, config.Extend{}, nil, fmt.Errorf("%s: %s", name, oneLine(err.Error()))
 	}
 	var vc config.ViperConfig
 	if err := v.Unmarshal(&vc); err != nil {
-		return config.Config{}, config.Extend{}, fmt.Errorf("%s: %s", name, oneLine(err.Error()))
+		return config.Config{}, config.Extend{}, nil, fmt.Errorf("%s: %s", name, oneLine(err.Error()))
 	}
 	ext := vc.Extend
 	vc.Extend = config.Extend{}
-	if err := checkPatterns(&vc); err != nil {
-		return config.Config{}, config.Extend{}, fmt.Errorf("%s: %w", name, err)
+	if check {
+		if err := checkPatterns(&vc); err != nil {
+			return config.Config{}, config.Extend{}, nil, fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	var patches []string
+	for i, r := range vc.Rules {
+		if r.Regex == "" && r.Path == "" && strings.TrimSpace(r.ID) != "" {
+			vc.Rules[i].Regex = placeholderRegex
+			patches = append(patches, r.ID)
+		}
 	}
 	cfg, err := vc.Translate()
 	if err != nil {
-		return config.Config{}, config.Extend{}, fmt.Errorf("%s: %s", name, oneLine(err.Error()))
+		return config.Config{}, config.Extend{}, nil, fmt.Errorf("%s: %s", name, oneLine(err.Error()))
 	}
-	return cfg, ext, nil
+	for _, id := range patches {
+		r := cfg.Rules[id]
+		r.Regex = nil
+		cfg.Rules[id] = r
+	}
+	return cfg, ext, patches, nil
 }
 
 // checkPatterns compiles every regex and path of the rules and allowlists
@@ -179,31 +214,58 @@ func compiles(what, pattern string) (err error) {
 }
 
 // merge adds the rules and global allowlists of base to top, except the
-// disabled rules and those top redefines.
+// disabled rules. A rule of top with a base rule's id is merged into it as
+// gitleaks does (see loadRules).
 func merge(base, top config.Config, disabled []string) config.Config {
 	out := top
 	out.Rules = make(map[string]config.Rule, len(base.Rules)+len(top.Rules))
 	out.Keywords = make(map[string]struct{}, len(base.Keywords)+len(top.Keywords))
 	out.OrderedRules = slices.Clone(top.OrderedRules)
 	for id, r := range top.Rules {
+		if b, ok := base.Rules[id]; ok && !slices.Contains(disabled, id) {
+			r = mergeRule(b, r)
+		}
 		out.Rules[id] = r
-	}
-	for k := range top.Keywords {
-		out.Keywords[k] = struct{}{}
 	}
 	for _, id := range base.OrderedRules {
 		r, ok := base.Rules[id]
-		if _, redefined := out.Rules[id]; !ok || redefined || slices.Contains(disabled, id) {
+		if _, mine := out.Rules[id]; !ok || mine || slices.Contains(disabled, id) {
 			continue
 		}
 		out.Rules[id] = r
 		out.OrderedRules = append(out.OrderedRules, id)
+	}
+	for _, r := range out.Rules {
 		for _, k := range r.Keywords {
 			out.Keywords[strings.ToLower(k)] = struct{}{}
 		}
 	}
 	out.Allowlists = append(slices.Clone(top.Allowlists), base.Allowlists...)
 	return out
+}
+
+// mergeRule adds the fields top sets to the rule base, as gitleaks'
+// extend does.
+func mergeRule(base, top config.Rule) config.Rule {
+	if top.Description != "" {
+		base.Description = top.Description
+	}
+	if top.Entropy != 0 {
+		base.Entropy = top.Entropy
+	}
+	if top.SecretGroup != 0 {
+		base.SecretGroup = top.SecretGroup
+	}
+	if top.Regex != nil {
+		base.Regex = top.Regex
+	}
+	if top.Path != nil {
+		base.Path = top.Path
+	}
+	base.Tags = append(slices.Clone(base.Tags), top.Tags...)
+	base.Keywords = append(slices.Clone(base.Keywords), top.Keywords...)
+	base.Allowlists = append(slices.Clone(base.Allowlists), top.Allowlists...)
+	return base
 }
 
 func oneLine(s string) string {

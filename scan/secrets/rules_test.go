@@ -161,3 +161,34 @@ func TestFingerprintIdentifiesTheRules(t *testing.T) {
 		t.Error("an extra rule kept the fingerprint")
 	}
 }
+
+// TestCustomRuleAddsToTheDefaultRuleOfItsID: as in gitleaks, a rule with a
+// default rule's id that sets only an allowlist is merged into that rule,
+// which keeps its regex and keywords; validation runs after the merge.
+func TestCustomRuleAddsToTheDefaultRuleOfItsID(t *testing.T) {
+	kept, allowed := fakeToken("npm_", 36, 3), fakeToken("npm_", 36, 4)
+	toml := "[extend]\nuseDefault = true\n[[rules]]\nid = \"npm-access-token\"\n[[rules.allowlists]]\nregexes = ['''^" + allowed + "$''']\n"
+	d, err := New(WithRules(writeRules(t, "rules.toml", toml)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	def, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Rules() != def.Rules() {
+		t.Errorf("%d rules, want the %d defaults: the rule was added to, not added", d.Rules(), def.Rules())
+	}
+	got := rulesOf(t, d, "app/config.js", "a = '"+kept+"';\nb = '"+allowed+"';\n")
+	if got[kept] != "npm-access-token" {
+		t.Errorf("the default rule's regex is gone: %v", got)
+	}
+	if _, found := got[allowed]; found {
+		t.Errorf("the added allowlist does not apply: %v", got)
+	}
+
+	_, err = New(WithRules(writeRules(t, "alone.toml", "[[rules]]\nid = \"npm-access-token\"\n[[rules.allowlists]]\nregexes = ['''x''']\n")))
+	if err == nil || !strings.Contains(err.Error(), `rule "npm-access-token": no regex and no path`) {
+		t.Errorf("a rule with nothing to add to: err = %v", err)
+	}
+}
