@@ -250,13 +250,16 @@ func (e *engine) release(s *scratch) {
 
 // plan decides which rules run on text, and where: s.touched lists them,
 // s.windows holds their windows. A text with folding runes (see
-// hasFoldingRunes) has no windows. Where the prefilter places a rule's
+// hasFoldingRunes) has no windows and no placement. Where the prefilter places a rule's
 // possible matches, the rule runs around them alone, and not at all when
 // there are none; gitleaks' condition that a keyword of the rule occurs in
 // the text still holds.
 func (e *engine) plan(s *scratch, text []byte, folding bool) {
 	e.pre.scan(text, s)
-	runs := func(n int) bool { return !s.placed || s.loose[n] || len(s.ends[n]) > 0 }
+	// The prefilter folds ASCII letters only: a text with the runes that
+	// fold to them is not placed.
+	placed := s.placed && !folding
+	runs := func(n int) bool { return !placed || s.loose[n] || len(s.ends[n]) > 0 }
 	whole := span{0, len(text)}
 	for _, n := range e.always {
 		if runs(n) {
@@ -285,7 +288,7 @@ func (e *engine) plan(s *scratch, text []byte, folding bool) {
 		}
 		return
 	}
-	if s.placed {
+	if placed {
 		e.planPlaced(s, text)
 	} else {
 		e.planByKeywords(s, text, func(int) bool { return true })

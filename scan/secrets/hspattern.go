@@ -15,9 +15,10 @@ import (
 // an invalid byte as U+FFFD), so every part of a pattern that can match a
 // non-ASCII character becomes "one or more non-ASCII bytes", which covers
 // any number of such characters. Anchors and word boundaries are dropped:
-// dropping them only loosens the pattern. Case folding of ASCII letters
-// is kept; the non-ASCII letters that fold to ASCII ones (K, ſ) are in
-// the classes Go's parser builds.
+// dropping them only loosens the pattern. Case folding is ASCII's: the
+// two non-ASCII letters that fold to ASCII ones (the Kelvin sign to k,
+// the long s to s) are left out, and the engine does not use the
+// prefilter's placement on a text that holds one (see hasFoldingRunes).
 func hsPattern(pattern string) (string, error) {
 	re, err := syntax.Parse(pattern, syntax.Perl)
 	if err != nil {
@@ -105,25 +106,22 @@ func writeRune(b *strings.Builder, r rune, fold bool) {
 	case r >= utf8.RuneSelf:
 		b.WriteString(nonASCII)
 	case fold && unicode.IsLetter(r):
-		lower, upper := unicode.ToLower(r), unicode.ToUpper(r)
-		if foldsBeyondASCII(r) {
-			fmt.Fprintf(b, "(?:[%c%c]|%s)", lower, upper, nonASCII)
-		} else {
-			fmt.Fprintf(b, "[%c%c]", lower, upper)
-		}
+		fmt.Fprintf(b, "[%c%c]", unicode.ToLower(r), unicode.ToUpper(r))
 	default:
 		writeByte(b, byte(r))
 	}
 }
 
-// foldsBeyondASCII reports whether a non-ASCII character folds to r.
-func foldsBeyondASCII(r rune) bool {
-	for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
-		if f >= utf8.RuneSelf {
-			return true
+// onlyFoldingRunes reports whether every character from lo to hi is one
+// of the non-ASCII letters that fold to ASCII ones, which a (?i) class
+// holds for the sake of texts the prefilter does not place.
+func onlyFoldingRunes(lo, hi rune) bool {
+	for r := lo; r <= hi; r++ {
+		if r != '\u017f' && r != '\u212a' {
+			return false
 		}
 	}
-	return false
+	return true
 }
 
 // writeByte writes an ASCII byte: letters and digits as themselves,
@@ -143,7 +141,7 @@ func writeClass(b *strings.Builder, ranges []rune) error {
 	wide := false
 	for i := 0; i+1 < len(ranges); i += 2 {
 		lo, hi := ranges[i], ranges[i+1]
-		if hi >= utf8.RuneSelf {
+		if hi >= utf8.RuneSelf && !onlyFoldingRunes(max(lo, utf8.RuneSelf), hi) {
 			wide = true
 		}
 		if lo < utf8.RuneSelf {

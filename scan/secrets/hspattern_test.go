@@ -10,7 +10,8 @@ func TestHSPattern(t *testing.T) {
 	for pattern, want := range map[string]string{
 		`abc`:           `abc`,
 		`(?i)ab`:        `[aA][bB]`,
-		`(?i)k`:         `(?:[kK]|[\x80-\xff]+)`,
+		`(?i)k`:         `[kK]`,
+		`(?i)[a-z]`:     `[A-Za-z]`,
 		`\bghp_[0-9]+$`: `ghp_(?:[0-9])+`,
 		`a.b`:           `a(?:[^\n\x80-\xff]|[\x80-\xff]+)b`,
 		`[^a]`:          `(?:[\x00-\x60b-\x7f]|[\x80-\xff]+)`,

@@ -17,7 +17,7 @@ import (
 // on: wherever a rule's regex matches, RE2 on the whole text, Vectorscan
 // reports that match's end (or cannot place the rule, which then runs as
 // in the pure-Go build). Texts mix generated matches of every rule with
-// non-ASCII text, the characters that fold to ASCII letters, and invalid
+// non-ASCII text and invalid
 // UTF-8, which RE2 reads as U+FFFD and Vectorscan as bytes.
 func TestVectorscanPlacesEveryMatch(t *testing.T) {
 	d, err := New()
@@ -32,7 +32,7 @@ func TestVectorscanPlacesEveryMatch(t *testing.T) {
 		t.Errorf("only %d of %d rules have a pattern in the database", len(v.ruleOf), len(d.engine.rules))
 	}
 	r := rand.New(rand.NewPCG(1, 2))
-	noise := []string{" ", "\n", "é", "日本", "\u212a", "\u017f", "\xff", "\xc3", "=", "\"", "key", "token", "_"}
+	noise := []string{" ", "\n", "é", "日本", "\xff", "\xc3", "=", "\"", "key", "token", "_"}
 	checked := 0
 	for n, pr := range d.engine.rules {
 		if pr.rule.Regex == nil || v.looseSet[n] {
@@ -56,6 +56,9 @@ func TestVectorscanPlacesEveryMatch(t *testing.T) {
 			b.WriteString(sample)
 		}
 		text := []byte(b.String())
+		if hasFoldingRunes(text) {
+			continue // not placed: see TestVectorscanLeavesFoldingTextsToKeywords
+		}
 		s := d.engine.scratch.Get().(*scratch)
 		v.scan(text, s)
 		ends := slices.Clone(s.ends[n])
@@ -72,6 +75,29 @@ func TestVectorscanPlacesEveryMatch(t *testing.T) {
 	}
 	if checked < len(v.ruleOf) {
 		t.Errorf("only %d matches checked", checked)
+	}
+}
+
+// TestVectorscanLeavesFoldingTextsToKeywords: the prefilter folds ASCII
+// letters only, so a text holding a rune that folds to one (the Kelvin
+// sign, the long s, the dotted capital I) runs every rule whose keyword it
+// holds, and finds what gitleaks finds where only RE2's folding matches.
+func TestVectorscanLeavesFoldingTextsToKeywords(t *testing.T) {
+	d, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, text := range []string{
+		"api_\u212aey = \"Zx8Qp2Lm9Rt4Vw7Yb3Nc6Hd1Jf5Kg0Ts\"\n",
+		"tok = \"Lm9Rt4Vw7\"; api_\u212aey = \"Yb3Nc6Hd1Jf5Kg0TsZx8Qp2Rt4Vw7Yb3\"\n",
+	} {
+		want, got := GitleaksKeys(d, "app/config.py", []byte(text)), EngineKeys(d, "app/config.py", []byte(text))
+		if !slices.Equal(want, got) {
+			t.Errorf("%q: gitleaks %q, engine %q", text, want, got)
+		}
+		if len(want) == 0 {
+			t.Errorf("%q: gitleaks finds nothing: the test proves nothing", text)
+		}
 	}
 }
 
