@@ -9,10 +9,19 @@ import (
 	"github.com/zricethezav/gitleaks/v8/report"
 )
 
+// oracle is gitleaks' own detector on the Detector's rules, as imagescan
+// runs them (decoding to the same depth): what the engine must find.
+// Only tests build it.
+func oracle(d *Detector) *detect.Detector {
+	gl := detect.NewDetector(d.cfg)
+	gl.MaxDecodeDepth = maxDecodeDepth
+	return gl
+}
+
 // GitleaksKeys returns what gitleaks' own detector finds in text, one key
 // per finding: rule, line and secret.
 func GitleaksKeys(d *Detector, path string, text []byte) []string {
-	return keysOf(d.gl.DetectContext(context.Background(), detect.Fragment{Raw: string(text), FilePath: path, StartLine: 1}))
+	return keysOf(oracle(d).DetectContext(context.Background(), detect.Fragment{Raw: string(text), FilePath: path, StartLine: 1}))
 }
 
 // EngineKeys returns what the engine finds in text, keyed the same way.
@@ -32,7 +41,7 @@ func keysOf(fs []report.Finding) []string {
 // RulePatterns returns the regex of every rule that has one, by rule id.
 func RulePatterns(d *Detector) map[string]string {
 	out := map[string]string{}
-	for id, r := range d.gl.Config.Rules {
+	for id, r := range d.cfg.Rules {
 		if r.Regex != nil {
 			out[id] = r.Regex.String()
 		}

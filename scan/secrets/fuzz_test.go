@@ -58,8 +58,9 @@ func FuzzEngine(f *testing.F) {
 	f.Add("token=Z2hwXzFhMkIzYzRENWU2RjdnOGg5aTBKMWsyTDNtNE41bzZQN3E=\n%74oken=%61%62%63%64%65%66%67%68%69%6a%6b%6c\n")
 	f.Add("curl -u admin:p4ssw0rd-Example https://x.example\n\\u0061\\u0070\\u0069_key = \"9f8e7d6c5b4a39281706f5e4d3c2b1a0\"\n")
 	f.Add("-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gunVTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u+qKhbwKfBstIs+bMY2Zkp18gnTxKLxoS2tFczGkPLPgizskuemMghRniWaoLcyehkd3qqGElvW/VDL5AaWTg0nLVkjRo9z+40RQzuVaE8AkAFmxZzow3x+VJYKdjykkJ0iT9wCS0DRTXu269V264Vf/3jvredZiKRkgwlL9xNAwxXFg0x/XFw005UWVRIkdgcKWTjpBP2dPwVZ4WWC+9aGVd+Gyn1o0CLelf4rEjGoXbAAEgAqeGUxrcIlbjXfbcmwIDAQABAoIBAQCQ\n-----END RSA PRIVATE KEY-----\n")
+	gl := oracle(d)
 	f.Fuzz(func(t *testing.T, text string) {
-		want := keysOf(d.gl.DetectContext(context.Background(), detect.Fragment{Raw: text, FilePath: "fuzz.js", StartLine: 1}))
+		want := keysOf(gl.DetectContext(context.Background(), detect.Fragment{Raw: text, FilePath: "fuzz.js", StartLine: 1}))
 		got := keysOf(d.engine.detect(context.Background(), "fuzz.js", []byte(text)))
 		if !slices.Equal(want, got) {
 			t.Errorf("the engine and gitleaks disagree on %q\n gitleaks: %q\n engine:   %q", text, want, got)
