@@ -5,14 +5,15 @@ import (
 	"cmp"
 	"fmt"
 	"net/url"
-	"regexp"
 	"strings"
+
+	glregexp "github.com/zricethezav/gitleaks/v8/regexp"
 
 	"github.com/imagescan/imagescan/finding"
 )
 
 // urlCredential matches a URL carrying a password: scheme://user:password@host.
-var urlCredential = regexp.MustCompile(`\b([a-zA-Z][a-zA-Z0-9+.-]{1,20})://([^\s:/@"'<>\x60]{1,256}):([^\s/@"'<>\x60]{1,256})@([^\s/:"'<>\x60?#]{1,256})`)
+var urlCredential = glregexp.MustCompile(`\b([a-zA-Z][a-zA-Z0-9+.-]{1,20})://([^\s:/@"'<>\x60]{1,256}):([^\s/@"'<>\x60]{1,256})@([^\s/:"'<>\x60?#]{1,256})`)
 
 // dummyURLPasswords are the passwords of documentation URLs.
 var dummyURLPasswords = map[string]bool{
