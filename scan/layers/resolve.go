@@ -26,10 +26,81 @@ func Resolve(results []*Result) {
 		if res == nil {
 			continue
 		}
+		fates := make([]*fate, len(res.holders))
 		for i := range res.Findings {
-			res.resolve(i, results[l+1:])
+			h := res.holderOf[i]
+			if fates[h] == nil {
+				fates[h] = res.follow(res.filePaths[i], res.holders[h], results[l+1:])
+			}
+			fates[h].apply(&res.Findings[i].Location)
 		}
 	}
+}
+
+// fate is what the later layers did to the content of one tar entry: to
+// its own path (hidden how, by which layer), and the path that still
+// reaches it in the final filesystem, if any.
+type fate struct {
+	hidden    finding.Status // "" when the own path stays
+	hiddenBy  int
+	visibleAt string
+}
+
+// apply sets a finding's status from the fate of its entry. A finding the
+// walk already found overwritten in its own layer keeps that, unless a
+// hard link still reaches the content.
+func (f *fate) apply(loc *finding.Location) {
+	if loc.Status == finding.Visible && f.hidden != "" {
+		loc.Status, loc.RemovedByLayer = f.hidden, f.hiddenBy
+	}
+	if loc.Status != finding.Visible && f.visibleAt != "" {
+		loc.Status, loc.VisibleAt = finding.Visible, f.visibleAt
+	}
+}
+
+// follow traces the content that the paths holders hold at the end of this
+// layer (own among them unless the layer wrote own again) through the later
+// layers.
+func (r *Result) follow(own string, holders []string, later []*Result) *fate {
+	f := &fate{}
+	live := newLiveSet()
+	for _, p := range holders {
+		live.add(p, r.Index)
+	}
+	for _, m := range later {
+		if m == nil || live.len() == 0 {
+			continue
+		}
+		added := live.linkedIn(m)
+		hidden := live.hiddenIn(m)
+		for _, k := range hidden {
+			a := live.aliases[k]
+			if a.path == own && a.layer == r.Index && f.hidden == "" {
+				f.hidden, f.hiddenBy = m.hiddenHow(live.keys[k][0]), m.Index
+			}
+		}
+		live.drop(hidden)
+		for _, a := range added {
+			live.add(a.path, a.layer)
+		}
+	}
+	if live.len() > 0 {
+		paths := make([]string, 0, live.len())
+		for _, a := range live.aliases {
+			paths = append(paths, a.path)
+		}
+		f.visibleAt = slices.Min(paths)
+	}
+	return f
+}
+
+// hiddenHow says how this layer hides a lower path it hides: overwritten
+// when it writes the path itself, else deleted.
+func (r *Result) hiddenHow(key uint64) finding.Status {
+	if _, ok := r.writes[key]; ok {
+		return finding.Overwritten
+	}
+	return finding.Deleted
 }
 
 // alias is a path that reaches a finding's content, and the layer that
@@ -39,44 +110,184 @@ type alias struct {
 	layer int
 }
 
-// resolve follows finding i's content through the later layers.
-func (r *Result) resolve(i int, later []*Result) {
-	loc := &r.Findings[i].Location
-	own := r.filePaths[i]
-	var live []alias
-	for _, p := range r.holders[i] {
-		live = append(live, alias{p, r.Index})
+// liveSet is the paths that reach one content as the layers are applied.
+// Each path's key and its parents' keys are computed once. A layer's
+// effect is found whichever way is cheaper: by looking each path up in
+// the layer, or by looking each of the layer's entries up in an index of
+// the paths, so that neither many links nor large layers make resolution
+// quadratic.
+type liveSet struct {
+	has     map[string]bool // the paths of aliases
+	aliases []alias
+	keys    [][]uint64 // per alias: its path's key, then its parents' keys
+	cost    int        // the sum of len(keys)
+	index   map[uint64][]int
+	parents map[uint64][]int
+	hidden  []int
+}
+
+func newLiveSet() *liveSet { return &liveSet{has: map[string]bool{}} }
+
+func (s *liveSet) len() int { return len(s.aliases) }
+
+func (s *liveSet) add(p string, layer int) {
+	if s.has[p] {
+		return
 	}
-	for _, m := range later {
-		if m == nil || len(live) == 0 {
+	s.has[p] = true
+	keys := pathKeys(p)
+	s.aliases = append(s.aliases, alias{p, layer})
+	s.keys = append(s.keys, keys)
+	s.cost += len(keys)
+	s.index = nil
+}
+
+// pathKeys returns p's key, then the keys of its parent directories.
+func pathKeys(p string) []uint64 {
+	keys := []uint64{0}
+	h := newPathHash()
+	for i := 0; i < len(p); i++ {
+		if p[i] == '/' && i > 0 {
+			keys = append(keys, h.sum())
+		}
+		h.add(p[i])
+	}
+	keys[0] = h.sum()
+	return keys
+}
+
+// hiddenIn returns the aliases (by position) that layer m hides. The
+// aliases m made itself are never among them.
+func (s *liveSet) hiddenIn(m *Result) []int {
+	s.hidden = s.hidden[:0]
+	if s.cost <= m.entries() {
+		for k := range s.aliases {
+			if s.aliases[k].layer != m.Index && m.hidesKeys(s.keys[k]) {
+				s.hidden = append(s.hidden, k)
+			}
+		}
+		return s.hidden
+	}
+	s.buildIndex()
+	hit := map[int]bool{}
+	mark := func(ks []int) {
+		for _, k := range ks {
+			if s.aliases[k].layer != m.Index {
+				hit[k] = true
+			}
+		}
+	}
+	if _, ok := m.opaques[pathKey("")]; ok {
+		for k := range s.aliases {
+			mark([]int{k})
+		}
+	}
+	for key := range m.whiteouts {
+		mark(s.index[key])
+		mark(s.parents[key])
+	}
+	for key := range m.opaques {
+		mark(s.parents[key])
+	}
+	for key, e := range m.writes {
+		mark(s.index[key])
+		if !e.dir {
+			mark(s.parents[key])
+		}
+	}
+	for k := range hit {
+		s.hidden = append(s.hidden, k)
+	}
+	slices.Sort(s.hidden)
+	return s.hidden
+}
+
+// drop removes the aliases at the positions hidden, which are sorted.
+func (s *liveSet) drop(hidden []int) {
+	if len(hidden) == 0 {
+		return
+	}
+	gone := map[int]bool{}
+	for _, k := range hidden {
+		gone[k] = true
+	}
+	var aliases []alias
+	var keys [][]uint64
+	s.cost = 0
+	for k := range s.aliases {
+		if gone[k] {
+			delete(s.has, s.aliases[k].path)
 			continue
 		}
-		var added []alias
-		for _, a := range live {
-			for _, q := range m.holdersOf(a.path, -1) {
-				added = append(added, alias{q, m.Index})
-			}
-		}
-		kept := live[:0]
-		for _, a := range live {
-			st, hidden := m.hides(a.path)
-			if !hidden {
-				kept = append(kept, a)
-				continue
-			}
-			if a.path == own && a.layer == r.Index && loc.Status == finding.Visible {
-				loc.Status, loc.RemovedByLayer = st, m.Index
-			}
-		}
-		live = append(kept, added...)
+		aliases, keys = append(aliases, s.aliases[k]), append(keys, s.keys[k])
+		s.cost += len(s.keys[k])
 	}
-	if loc.Status != finding.Visible && len(live) > 0 {
-		paths := make([]string, len(live))
-		for k, a := range live {
-			paths[k] = a.path
-		}
-		loc.Status, loc.VisibleAt = finding.Visible, slices.Min(paths)
+	s.aliases, s.keys, s.index = aliases, keys, nil
+}
+
+func (s *liveSet) buildIndex() {
+	if s.index != nil {
+		return
 	}
+	s.index, s.parents = map[uint64][]int{}, map[uint64][]int{}
+	for k, keys := range s.keys {
+		s.index[keys[0]] = append(s.index[keys[0]], k)
+		for _, p := range keys[1:] {
+			s.parents[p] = append(s.parents[p], k)
+		}
+	}
+}
+
+// linkedIn returns the paths that layer m links to the content: hard links
+// m makes to a live path, or to such a link.
+func (s *liveSet) linkedIn(m *Result) []alias {
+	if len(m.links) == 0 {
+		return nil
+	}
+	var out []alias
+	visit := func(k int) {
+		for _, q := range m.holdersOf(s.aliases[k].path, -1) {
+			out = append(out, alias{q, m.Index})
+		}
+	}
+	if len(s.aliases) <= len(m.links) {
+		for k := range s.aliases {
+			if _, ok := m.links[s.keys[k][0]]; ok {
+				visit(k)
+			}
+		}
+		return out
+	}
+	s.buildIndex()
+	for key := range m.links {
+		for _, k := range s.index[key] {
+			visit(k)
+		}
+	}
+	return out
+}
+
+// entries is how many entries a layer has that can hide a lower path.
+func (r *Result) entries() int { return len(r.writes) + len(r.whiteouts) + len(r.opaques) }
+
+// hidesKeys reports whether this layer hides the lower path whose key and
+// parent keys are keys.
+func (r *Result) hidesKeys(keys []uint64) bool {
+	if _, ok := r.writes[keys[0]]; ok {
+		return true
+	}
+	if _, ok := r.whiteouts[keys[0]]; ok {
+		return true
+	}
+	if _, ok := r.opaques[pathKey("")]; ok {
+		return true
+	}
+	for _, dir := range keys[1:] {
+		if r.hidesUnder(dir) {
+			return true
+		}
+	}
+	return false
 }
 
 // holdersOf returns the paths that hold, at the end of this layer, the
@@ -115,32 +326,6 @@ func (r *Result) holdersOf(p string, ord int) []string {
 		}
 	}
 	return out
-}
-
-// hides reports whether this layer hides the path p of a lower layer, and
-// how. It costs time linear in the length of p: the keys of p's parent
-// directories are the running hash of its prefixes.
-func (r *Result) hides(p string) (finding.Status, bool) {
-	if _, ok := r.writes[pathKey(p)]; ok {
-		return finding.Overwritten, true
-	}
-	if _, ok := r.whiteouts[pathKey(p)]; ok {
-		return finding.Deleted, true
-	}
-	if _, ok := r.opaques[pathKey("")]; ok {
-		return finding.Deleted, true
-	}
-	h := newPathHash()
-	for i := 0; i < len(p); i++ {
-		if p[i] == '/' && i > 0 {
-			dir := h.sum()
-			if r.hidesUnder(dir) {
-				return finding.Deleted, true
-			}
-		}
-		h.add(p[i])
-	}
-	return "", false
 }
 
 // hidesUnder reports whether the directory with key dir is whited out,

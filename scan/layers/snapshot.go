@@ -22,6 +22,7 @@ type Snapshot struct {
 	FilePaths []string
 	Coverage  finding.Coverage
 	Holders   [][]string
+	HolderOf  []int
 	Writes    map[uint64]entrySnapshot
 	Whiteouts []uint64
 	Opaques   []uint64
@@ -53,7 +54,7 @@ type snapshotFinding struct {
 // would carry the value to disk.
 func (r *Result) Snapshot(withSecrets bool) (data []byte, ok bool, err error) {
 	s := Snapshot{
-		Version: snapshotVersion, FilePaths: r.filePaths, Holders: r.holders, Coverage: r.Coverage,
+		Version: snapshotVersion, FilePaths: r.filePaths, Holders: r.holders, HolderOf: r.holderOf, Coverage: r.Coverage,
 		Writes: make(map[uint64]entrySnapshot, len(r.writes)),
 		Links:  make(map[uint64][]linkSnapshot, len(r.links)),
 	}
@@ -96,11 +97,11 @@ func FromSnapshot(data []byte, index int) (r *Result, withheld bool, err error) 
 	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&s); err != nil {
 		return nil, false, fmt.Errorf("decoding a layer snapshot: %w", err)
 	}
-	if s.Version != snapshotVersion || len(s.FilePaths) != len(s.Findings) || len(s.Holders) != len(s.Findings) {
+	if s.Version != snapshotVersion || len(s.FilePaths) != len(s.Findings) || len(s.HolderOf) != len(s.Findings) || !validHolders(s.HolderOf, len(s.Holders)) {
 		return nil, false, fmt.Errorf("a layer snapshot of version %d with %d paths for %d findings", s.Version, len(s.FilePaths), len(s.Findings))
 	}
 	r = &Result{
-		Index: index, Coverage: s.Coverage, filePaths: s.FilePaths, holders: s.Holders,
+		Index: index, Coverage: s.Coverage, filePaths: s.FilePaths, holders: s.Holders, holderOf: s.HolderOf,
 		writes:    make(map[uint64]entry, len(s.Writes)),
 		whiteouts: map[uint64]struct{}{}, opaques: map[uint64]struct{}{},
 		links: make(map[uint64][]hardlink, len(s.Links)),
@@ -171,4 +172,15 @@ func (r *Result) textsHoldASecret() bool {
 		}
 	}
 	return false
+}
+
+// validHolders reports whether every finding points at one of n holder
+// lists.
+func validHolders(of []int, n int) bool {
+	for _, h := range of {
+		if h < 0 || h >= n {
+			return false
+		}
+	}
+	return true
 }

@@ -121,10 +121,13 @@ type Result struct {
 	// filePaths holds, for each finding, the path of the layer file it is
 	// in: its Path, or for a file inside an archive the archive's path.
 	filePaths []string
-	// holders holds, for each finding, the paths of this layer that still
-	// hold its file's content at the layer's end: the file's own path unless
-	// the layer writes it again, and the hard links made to it.
-	holders [][]string
+	// holders lists, for each tar entry that findings lie in, the paths of
+	// this layer that still hold that entry's content at the layer's end:
+	// the file's own path unless the layer writes it again, and the hard
+	// links made to it. holderOf points each finding at its entry's list,
+	// so that the findings of one file are resolved once.
+	holders  [][]string
+	holderOf []int
 }
 
 // hardlink is a hard link a layer makes: its path and tar entry ordinal.
@@ -346,10 +349,15 @@ func (w *walker) record(t target, sum string, ms []finding.Match) {
 // the last entry wins (Resolve may still find the content through a hard
 // link).
 func (r *Result) settleSameLayer() {
-	r.holders = make([][]string, len(r.Findings))
+	r.holders, r.holderOf = nil, make([]int, len(r.Findings))
 	for i := range r.Findings {
 		loc := &r.Findings[i].Location
-		r.holders[i] = r.holdersOf(r.filePaths[i], r.pending[i])
+		if i > 0 && r.pending[i] == r.pending[i-1] && r.filePaths[i] == r.filePaths[i-1] {
+			r.holderOf[i] = r.holderOf[i-1]
+		} else {
+			r.holderOf[i] = len(r.holders)
+			r.holders = append(r.holders, r.holdersOf(r.filePaths[i], r.pending[i]))
+		}
 		if e, ok := r.writes[pathKey(r.filePaths[i])]; ok && e.ord > r.pending[i] {
 			loc.Status = finding.Overwritten
 			loc.RemovedByLayer = r.Index
