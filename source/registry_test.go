@@ -172,7 +172,7 @@ func TestRegistryCredentialsComeFromTheDockerConfig(t *testing.T) {
 func TestRegistryCorruptBlobIsAnErrorOnItsLayer(t *testing.T) {
 	dockerConfig(t, "nowhere.invalid", "x", "y")
 	img := imageOf(t, open(t, deletedFixture))
-	host := serve(t, corruptBlob(layerDigest(t, img, 4)))
+	host := serve(t, corruptBlob(fixture.LayerDigest(t, img, 4)))
 	push(t, host+"/team/app:1", img)
 	tg := open(t, host+"/team/app:1")
 	res, err := scanRun(t, tg)
@@ -201,42 +201,8 @@ func basicAuth(user, pass string) func(http.Handler) http.Handler {
 
 // corruptBlob flips a byte in the middle of one blob's content as served.
 func corruptBlob(d v1.Hash) func(http.Handler) http.Handler {
-	return serveBlob(d, func(w http.ResponseWriter, _ *http.Request, body []byte) {
+	return fixture.ServeBlob(d, func(w http.ResponseWriter, _ *http.Request, body []byte) {
 		body[len(body)/2] ^= 0xff
 		_, _ = io.Copy(w, bytes.NewReader(body))
 	})
-}
-
-// serveBlob wraps a registry so that the content of blob d, with the
-// registry's headers and status already sent, is written by send.
-func serveBlob(d v1.Hash, send func(w http.ResponseWriter, r *http.Request, body []byte)) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.Method != http.MethodGet || !strings.HasSuffix(r.URL.Path, "/blobs/"+d.String()) {
-				next.ServeHTTP(w, r)
-				return
-			}
-			rec := httptest.NewRecorder()
-			next.ServeHTTP(rec, r)
-			for k, v := range rec.Header() {
-				w.Header()[k] = v
-			}
-			w.WriteHeader(rec.Code)
-			send(w, r, rec.Body.Bytes())
-		})
-	}
-}
-
-// layerDigest returns the digest of img's layer i.
-func layerDigest(t *testing.T, img v1.Image, i int) v1.Hash {
-	t.Helper()
-	layers, err := img.Layers()
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := layers[i].Digest()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
 }

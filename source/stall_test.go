@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-
 	"github.com/imagescan/imagescan/internal/fixture"
 	"github.com/imagescan/imagescan/scan"
 	"github.com/imagescan/imagescan/source"
@@ -23,7 +21,7 @@ import (
 func TestARegistryThatStallsMidBlobIsOneErrorOnItsLayer(t *testing.T) {
 	dockerConfig(t, "nowhere.invalid", "x", "y")
 	img := imageOf(t, open(t, deletedFixture))
-	host := serve(t, stallBlob(layerDigest(t, img, 4)))
+	host := serve(t, fixture.ServeBlob(fixture.LayerDigest(t, img, 4), fixture.StallAfterHalf))
 	push(t, host+"/team/app:1", img)
 	targets, err := fixture.Open(t, host+"/team/app:1", source.WithStallTimeout(300*time.Millisecond))
 	if err != nil {
@@ -87,14 +85,4 @@ func TestOversizedRegistryManifestIsRefused(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "too large for image metadata") {
 		t.Fatalf("err = %v, want the manifest refused as too large", err)
 	}
-}
-
-// stallBlob sends half of one blob, then holds the connection without
-// sending more until the client goes away.
-func stallBlob(d v1.Hash) func(http.Handler) http.Handler {
-	return serveBlob(d, func(w http.ResponseWriter, r *http.Request, body []byte) {
-		_, _ = w.Write(body[:len(body)/2])
-		w.(http.Flusher).Flush()
-		<-r.Context().Done()
-	})
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"io"
 	"log"
-	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/registry"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/imagescan/imagescan/internal/fixture"
 )
 
 // TestScanOfAStallingRegistry: the registry sends half of the image's last
@@ -26,30 +26,9 @@ func TestScanOfAStallingRegistry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	layers, err := img.Layers()
-	if err != nil {
-		t.Fatal(err)
-	}
-	last, err := layers[len(layers)-1].Digest()
-	if err != nil {
-		t.Fatal(err)
-	}
 	reg := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet || !strings.HasSuffix(r.URL.Path, "/blobs/"+last.String()) {
-			reg.ServeHTTP(w, r)
-			return
-		}
-		rec := httptest.NewRecorder()
-		reg.ServeHTTP(rec, r)
-		for k, v := range rec.Header() {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(rec.Code)
-		_, _ = w.Write(rec.Body.Bytes()[:rec.Body.Len()/2])
-		w.(http.Flusher).Flush()
-		<-r.Context().Done()
-	}))
+	stall := fixture.ServeBlob(fixture.LayerDigest(t, img, 4), fixture.StallAfterHalf)
+	srv := httptest.NewServer(stall(reg))
 	t.Cleanup(srv.Close)
 	ref := strings.TrimPrefix(srv.URL, "http://") + "/team/app:1"
 	tag, err := name.ParseReference(ref)
