@@ -255,10 +255,10 @@ func (e *engine) release(s *scratch) {
 
 // plan decides which rules run on text, and where: s.touched lists them,
 // s.windows holds their windows. A text with folding runes (see
-// hasFoldingRunes) has no windows and no placement. Where the prefilter places a rule's
-// possible matches, the rule runs around them alone, and not at all when
-// there are none; gitleaks' condition that a keyword of the rule occurs in
-// the text still holds.
+// hasFoldingRunes) has no windows and no placement. Where the prefilter
+// places a rule's possible matches, the rule runs around them alone, and
+// not at all when there are none; gitleaks' condition that a keyword of
+// the rule occurs in the text still holds.
 func (e *engine) plan(s *scratch, text []byte, folding bool) {
 	e.pre.scan(text, s)
 	// The prefilter folds ASCII letters only: a text with the runes that
