@@ -10,6 +10,7 @@ targets=(
 	"./scan/history FuzzParse"
 	"./scan/secrets FuzzCredentialFiles"
 	"./scan/secrets FuzzEngine"
+	"./scan/secrets FuzzPrefilter"
 	"./scan/layers/layersfuzz FuzzWalk"
 	"./scan/layers/layersfuzz FuzzResolve"
 	"./report/reportfuzz FuzzReport"

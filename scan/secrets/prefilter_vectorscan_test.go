@@ -3,6 +3,7 @@
 package secrets
 
 import (
+	"context"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -157,4 +158,27 @@ func readFile(t *testing.T, p string) []byte {
 		t.Fatal(err)
 	}
 	return data
+}
+
+// FuzzPrefilter compares the fast build's engine, placed by Vectorscan,
+// with the same engine run by the pure-Go build's keyword index: the
+// prefilter may only save work, never change a finding.
+func FuzzPrefilter(f *testing.F) {
+	d, err := New()
+	if err != nil {
+		f.Fatal(err)
+	}
+	keywordsOnly := newEngine(d.cfg, "")
+	keywordsOnly.pre = keywordsOnly.index
+	f.Add("const key = \"sk_live_4eC39HqLyjWDarjtT1zdp7dc\"; // api token\n")
+	f.Add("api_\u212aey = \"Zx8Qp2Lm9Rt4Vw7Yb3Nc6Hd1Jf5Kg0Ts\" é \xff ghp_Rk3mZq8WvT2pLx9sNc4YbH7dJf1aGe6uQo0i\n")
+	f.Add("token=Z2hwXzFhMkIzYzRENWU2RjdnOGg5aTBKMWsyTDNtNE41bzZQN3E=\n%74oken=%61%62%63%64%65%66%67%68%69%6a%6b%6c\n")
+	f.Add("AKIAZ7QWERTYUIOPASDF aws_secret_access_key = \"wJalrXUtnFEMI/K7MDENG/bPxRfiCY3ExAmpLeKe\"\n")
+	f.Fuzz(func(t *testing.T, text string) {
+		got := keysOf(d.engine.detect(context.Background(), "fuzz.js", []byte(text)))
+		want := keysOf(keywordsOnly.detect(context.Background(), "fuzz.js", []byte(text)))
+		if !slices.Equal(want, got) {
+			t.Errorf("the prefilter changes the findings of %q\n keyword index: %q\n Vectorscan:    %q", text, want, got)
+		}
+	})
 }
