@@ -44,7 +44,7 @@ behind as a dangling image, which may still hold the token: scan it too
 	fl.StringVar(&f.platform, "platform", "", "compare only this platform of an index, `os/arch[/variant]`")
 	fl.BoolVar(&f.insecure, "insecure", false, "allow plain HTTP to registries that are not on a loopback address")
 	fl.BoolVar(&f.noCache, "no-cache", false, "neither use nor fill the layer cache")
-	fl.StringVar(&f.cacheDir, "cache-dir", "", "where the layer cache lives")
+	fl.StringVar(&f.cacheDir, "cache-dir", "", "where the layer cache and the compiled rule database live")
 	fl.IntVarP(&f.jobs, "jobs", "j", 0, "layers scanned at once (default: the number of CPUs)")
 	fl.BoolVarP(&f.noProgress, "no-progress", "q", false, "no progress bar")
 	stallFlag(fl, &f.stall)

@@ -94,7 +94,7 @@ from the docker config ($DOCKER_CONFIG or ~/.docker) and its helpers.`,
 	fl.StringVar(&f.ignore, "ignore", "", "fingerprints to suppress, one per line, # for comments (default: "+baseline.DefaultIgnoreFile+" when present)")
 	fl.BoolVar(&f.showSuppressed, "show-suppressed", false, "list suppressed findings in the report (they are always counted)")
 	fl.BoolVar(&f.noCache, "no-cache", false, "neither use nor fill the layer cache: read and verify every layer")
-	fl.StringVar(&f.cacheDir, "cache-dir", "", "where the layer cache lives (default: the user cache directory's imagescan)")
+	fl.StringVar(&f.cacheDir, "cache-dir", "", "where the layer cache and the compiled rule database live (default: the user cache directory's imagescan)")
 	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile to `FILE` (for the benchmark)")
 	_ = fl.MarkHidden("cpuprofile")
 	if benchBuild {
@@ -330,14 +330,10 @@ func cacheDir(flag string) string {
 // says why on stderr) when it cannot be used: a cache is an optimisation,
 // never a reason to fail.
 func openCache(f scanFlags, det *secrets.Detector, stderr io.Writer) (scan.Option, func()) {
-	dir := f.cacheDir
+	dir := cacheDir(f.cacheDir)
 	if dir == "" {
-		d, err := layercache.DefaultDir()
-		if err != nil {
-			fmt.Fprintf(stderr, "imagescan: no layer cache: %v\n", err)
-			return nil, func() {}
-		}
-		dir = d
+		fmt.Fprintln(stderr, "imagescan: no layer cache: there is no user cache directory (set --cache-dir)")
+		return nil, func() {}
 	}
 	store, err := layercache.Open(dir)
 	if err != nil {
