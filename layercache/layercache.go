@@ -14,6 +14,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/imagescan/imagescan/internal/outfile"
 )
 
 var bucket = []byte("layers")
@@ -62,15 +64,15 @@ func Open(dir string) (*Store, error) {
 // existing cache file that others could read to mode 0600: it may hold
 // secrets of runs with --show-secrets.
 func checkFile(path string) error {
+	if err := outfile.CheckDestination(path); err != nil {
+		return fmt.Errorf("the layer cache: %w", err)
+	}
 	info, err := os.Lstat(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("the layer cache %s: %w", path, err)
-	}
-	if !info.Mode().IsRegular() {
-		return fmt.Errorf("the layer cache %s is not a regular file (a symbolic link?): not used", path)
 	}
 	if info.Mode().Perm() != 0o600 {
 		if err := os.Chmod(path, 0o600); err != nil {

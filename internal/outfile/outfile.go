@@ -28,7 +28,7 @@ type File struct {
 // Create starts a new file for path. It fails when something other than a
 // regular file is at path, or when the directory cannot take a new file.
 func Create(path string) (*File, error) {
-	if err := checkDestination(path); err != nil {
+	if err := CheckDestination(path); err != nil {
 		return nil, err
 	}
 	dir, base := filepath.Split(path)
@@ -47,9 +47,11 @@ func Create(path string) (*File, error) {
 	return &File{File: f, path: path}, nil
 }
 
-// checkDestination refuses a destination that is not a regular file or
-// absent.
-func checkDestination(path string) error {
+// CheckDestination refuses a destination that is neither absent nor a
+// regular file: a symlink, which imagescan never writes through, or a
+// directory, FIFO or device. Files written in place by a library (the
+// layer cache's bbolt file) are checked with it before they are opened.
+func CheckDestination(path string) error {
 	info, err := os.Lstat(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil

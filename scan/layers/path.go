@@ -52,6 +52,9 @@ func pathKey(p string) uint64 {
 	return h.sum()
 }
 
+// rootKey is the key of the root directory, "".
+var rootKey = pathKey("")
+
 // pathHash is pathKey's hash as it runs over a path.
 type pathHash uint64
 

@@ -177,7 +177,7 @@ func (s *liveSet) hiddenIn(m *Result) []int {
 			}
 		}
 	}
-	if _, ok := m.opaques[pathKey("")]; ok {
+	if _, ok := m.opaques[rootKey]; ok {
 		for k := range s.aliases {
 			mark([]int{k})
 		}
@@ -279,7 +279,7 @@ func (r *Result) hidesKeys(keys []uint64) bool {
 	if _, ok := r.whiteouts[keys[0]]; ok {
 		return true
 	}
-	if _, ok := r.opaques[pathKey("")]; ok {
+	if _, ok := r.opaques[rootKey]; ok {
 		return true
 	}
 	for _, dir := range keys[1:] {
