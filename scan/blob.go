@@ -52,6 +52,10 @@ func openLayer(ctx context.Context, i int, b Blob, o options, total int64) (*lay
 		s.decomp = &ratioGuard{r: s.decomp, compressed: s.counted, ratio: o.maxRatio, floor: o.ratioFloor}
 	}
 	s.tar = io.TeeReader(s.decomp, s.tarHash)
+	if s.decomp == s.buffer {
+		// An uncompressed blob is its tar: one hash serves both digests.
+		s.tar, s.tarHash = s.decomp, s.blobHash
+	}
 	return s, nil
 }
 

@@ -281,3 +281,68 @@ func slicesContain(ss []string, sub string) bool {
 	}
 	return false
 }
+
+// An uncompressed blob is its own tar: one hash of its bytes is checked
+// against both the manifest's digest and the config's diff_id, and a
+// change to either is still caught.
+func TestUncompressedLayersAreCheckedAgainstBothDigests(t *testing.T) {
+	tok := npmToken(16)
+	path := t.TempDir() + "/plain.tar"
+	fixture.Docker25Archive(t, path, "plain:1", leakyImage(t, tok, npmToken(17), npmToken(18)))
+	open := func(t *testing.T) *scan.Target {
+		tgs, err := fixture.Open(t, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tgs[0]
+	}
+	t.Run("untouched", func(t *testing.T) {
+		res, err := scan.Run(context.Background(), open(t), fixture.Detector(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, l := range res.Layers {
+			if l.Integrity.Status != scan.Verified {
+				t.Errorf("layer %d: %v, want verified", i, l.Integrity)
+			}
+		}
+	})
+	tests := map[string]struct {
+		tamper func(tg *scan.Target)
+		want   []string
+	}{
+		"a diff_id edited in the config": {
+			func(tg *scan.Target) {
+				tg.Config = bytes.Replace(tg.Config, []byte(tg.Layers[1].Descriptor.Digest.Hex), []byte(strings.Repeat("0", 64)), 1)
+				tg.ConfigDigest = v1.Hash{}
+			},
+			[]string{"content does not match diff_id sha256:0000"},
+		},
+		"a layer blob swapped for another": {
+			func(tg *scan.Target) { tg.Layers[1].Open = tg.Layers[2].Open },
+			[]string{"blob does not match digest", "content does not match diff_id"},
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			tg := open(t)
+			tc.tamper(tg)
+			res, err := scan.Run(context.Background(), tg, fixture.Detector(t))
+			if err == nil {
+				t.Fatal("no error for a tampered layer")
+			}
+			in := res.Layers[1].Integrity
+			if in.Status != scan.Mismatch || len(in.Problems) != len(tc.want) {
+				t.Fatalf("layer 1 integrity %v, want a mismatch with %q", in, tc.want)
+			}
+			for i, w := range tc.want {
+				if !strings.Contains(in.Problems[i], w) {
+					t.Errorf("problem %q, want %q", in.Problems[i], w)
+				}
+			}
+			if !hasSecret(res, tok) {
+				t.Error("the tampered image's secret was not reported")
+			}
+		})
+	}
+}
