@@ -19,36 +19,72 @@ import (
 // segment. The engine first looks for the stretches that gitleaks'
 // decoder would decode to ASCII (see encodedStretches), and runs the
 // decoding passes on a window around each, as wide as the widest bounded
-// rule reaches. That holds every such match of a bounded rule. A match of
-// an unbounded rule (curl-auth-user, private-key: their matches can run
-// on without limit) is found when it lies within that reach of the
-// stretch, as a decoded secret does; gitleaks would also find one that
-// runs on further into plain text. Reading the whole text again for that
-// cost a third of the scan time. A text with folding runes is decoded
-// whole.
-func (e *engine) decodedFindings(ctx context.Context, path string, text []byte, folding bool, lines *lineIndex) []report.Finding {
+// rule that can apply to the text reaches (see decodeReach). That holds
+// every such match of a bounded rule. A match of an unbounded rule
+// (curl-auth-user, private-key: their matches can run on without limit)
+// is found when it
+// lies within that reach of the stretch, as a decoded secret does;
+// gitleaks would also find one that runs on further into plain text.
+// Reading the whole text again for that cost a third of the scan time. A
+// text with folding runes is decoded whole. hits are the keywords of
+// text.
+func (e *engine) decodedFindings(ctx context.Context, path string, text []byte, folding bool, hits []keywordHit, lines *lineIndex) []report.Finding {
 	stretches := encodedStretches(text)
-	windows := e.decodeWindows(text, stretches)
-	if folding && len(stretches) > 0 {
-		windows = []span{{0, len(text)}}
+	if len(stretches) == 0 {
+		return nil
 	}
-	var out []report.Finding
-	for _, w := range windows {
-		if ctx.Err() != nil {
-			return out
-		}
-		out = append(out, e.decodeWindow(path, text, w, lines)...)
+	whole := []span{{0, len(text)}}
+	if folding {
+		out, _ := e.decodeWindows(ctx, path, text, whole, nil, lines)
+		return out
+	}
+	present := make([]bool, len(e.index.words))
+	for _, h := range hits {
+		present[h.kw] = true
+	}
+	windows := e.windowsAround(text, stretches, e.decodeReach(present))
+	out, fresh := e.decodeWindows(ctx, path, text, windows, present, lines)
+	if fresh && windows[0] != whole[0] {
+		// Decoding brought in a keyword the text lacked: a rule left out
+		// of the reach may apply, so the text is decoded whole.
+		out, _ = e.decodeWindows(ctx, path, text, whole, nil, lines)
 	}
 	return out
 }
 
-// decodeWindows returns the merged windows around the stretches.
-func (e *engine) decodeWindows(text []byte, stretches []span) []span {
+// decodeReach returns the shapes of the bounded rules that can apply to a
+// text whose keywords are present: those without keywords, those whose
+// keywords the index cannot hold, and those with a keyword in the text. A
+// rule whose keyword is only in decoded text is caught by decodeWindows,
+// which reports the new keyword. Leaving out the rules that cannot apply
+// keeps windows small: one rule whose runs may hold any byte
+// (curl-auth-header) would otherwise widen every window of a minified
+// script to the whole text.
+func (e *engine) decodeReach(present []bool) []*shape {
+	var out []*shape
+	for n := range e.rules {
+		pr := &e.rules[n]
+		if pr.shape.ok && (len(pr.kwNums) == 0 || slices.ContainsFunc(pr.kwNums, func(kw int) bool { return present[kw] })) {
+			out = append(out, &pr.shape)
+		}
+	}
+	return out
+}
+
+// windowsAround returns the merged windows around the stretches: each
+// holds the window of every shape around the stretch (see shape.around),
+// with room for a keyword on either side, so that a keyword that decoding
+// completes lies inside it.
+func (e *engine) windowsAround(text []byte, stretches []span, shapes []*shape) []span {
 	var windows []span
 	for _, st := range stretches {
-		w, ok := e.reach.around(text, st.start, st.end)
-		if !ok {
-			return []span{{0, len(text)}}
+		w := span{max(0, st.start-e.longestKw), min(len(text), st.end+e.longestKw)}
+		for _, sh := range shapes {
+			r, ok := sh.around(text, st.start, st.end)
+			if !ok {
+				return []span{{0, len(text)}}
+			}
+			w = span{min(w.start, r.start), max(w.end, r.end)}
 		}
 		if n := len(windows); n > 0 && w.start <= windows[n-1].end {
 			windows[n-1].end = max(windows[n-1].end, w.end)
@@ -59,29 +95,45 @@ func (e *engine) decodeWindows(text []byte, stretches []span) []span {
 	return windows
 }
 
+// decodeWindows runs the decoding passes on each window. With present, it
+// also reports whether a decoded window holds a keyword the text does not.
+func (e *engine) decodeWindows(ctx context.Context, path string, text []byte, windows []span, present []bool, lines *lineIndex) (out []report.Finding, fresh bool) {
+	for _, w := range windows {
+		if ctx.Err() != nil {
+			return out, fresh
+		}
+		fs, f := e.decodeWindow(path, text, w, present, lines)
+		out, fresh = append(out, fs...), fresh || f
+	}
+	return out, fresh
+}
+
 // decodeWindow runs gitleaks' decoding passes on text[w.start:w.end].
-func (e *engine) decodeWindow(path string, text []byte, w span, lines *lineIndex) []report.Finding {
+func (e *engine) decodeWindow(path string, text []byte, w span, present []bool, lines *lineIndex) (out []report.Finding, fresh bool) {
 	decoder := codec.NewDecoder()
 	current := string(text[w.start:w.end])
 	var segments []*codec.EncodedSegment
-	var out []report.Finding
 	for range maxDecodeDepth {
 		current, segments = decoder.Decode(current, segments)
 		if len(segments) == 0 {
 			break
 		}
-		out = append(out, e.decodedPass(path, text, w, current, segments, lines)...)
+		fs, f := e.decodedPass(path, text, w, current, segments, present, lines)
+		out, fresh = append(out, fs...), fresh || f
 	}
-	return out
+	return out, fresh
 }
 
-// decodedPass runs the rules on one decoding of a window.
-func (e *engine) decodedPass(path string, text []byte, w span, current string, segments []*codec.EncodedSegment, lines *lineIndex) []report.Finding {
+// decodedPass runs the rules on one decoding of a window, and reports
+// whether the decoding holds a keyword that present lacks.
+func (e *engine) decodedPass(path string, text []byte, w span, current string, segments []*codec.EncodedSegment, present []bool, lines *lineIndex) (out []report.Finding, fresh bool) {
 	s := e.scratch.Get().(*scratch)
 	defer e.release(s)
 	decoded := []byte(current)
 	e.plan(s, decoded, hasFoldingRunes(decoded))
-	var out []report.Finding
+	if present != nil {
+		fresh = slices.ContainsFunc(s.hits, func(h keywordHit) bool { return !present[h.kw] })
+	}
 	for _, n := range s.touched {
 		r := &e.rules[n].rule
 		if r.Regex == nil || pathAllowed(r.Allowlists, path) || r.Path != nil && !r.Path.MatchString(path) {
@@ -97,7 +149,7 @@ func (e *engine) decodedPass(path string, text []byte, w span, current string, s
 			}
 		}
 	}
-	return out
+	return out, fresh
 }
 
 // judgeDecoded judges a match in decoded text, placed where its encoded
@@ -166,7 +218,7 @@ func appendRuns(text []byte, out []span) []span {
 		for end < len(text) && end-j < 2 && text[end] == '=' {
 			end++
 		}
-		if j-i >= 16 && (decodesAsBase64(text[i:end]) || holdsHex(text[i:j])) {
+		if j-i >= 16 && (decodesAsBase64(text[i:end]) || j-i >= 32 && holdsHex(text[i:j])) {
 			out = append(out, span{i, end})
 		}
 		probe = j + 16
@@ -181,6 +233,11 @@ func decodesAsBase64(run []byte) bool {
 	if bytes.IndexAny(run, "0123456789+/-_") < 0 {
 		return false
 	}
+	// The first four characters decode to the first three bytes: when
+	// they are not printable in either alphabet, neither is the run.
+	if !printableQuad(base64.StdEncoding, run) && !printableQuad(base64.RawURLEncoding, run) {
+		return false
+	}
 	var small [128]byte
 	buf := small[:]
 	if len(run) > len(small) {
@@ -191,6 +248,14 @@ func decodesAsBase64(run []byte) bool {
 	}
 	n, err := base64.RawURLEncoding.Decode(buf, run)
 	return err == nil && printable(buf[:n])
+}
+
+// printableQuad reports whether the first four characters of run, of 16
+// or more, decode in enc to three printable bytes.
+func printableQuad(enc *base64.Encoding, run []byte) bool {
+	var out [3]byte
+	n, err := enc.Decode(out[:], run[:4])
+	return err == nil && n == 3 && printable(out[:])
 }
 
 // holdsHex reports whether run holds 32 or more hex digits in a row, with

@@ -38,7 +38,7 @@ type engine struct {
 	byKeyword [][]int          // keyword number → rules that have it
 	always    []int            // rules without keywords: they run on every text
 	unindexed []int            // rules with a keyword the index cannot hold
-	reach     shape            // the widest shape of the bounded rules
+	longestKw int              // bytes in the longest indexed keyword
 	composite *detect.Detector // gitleaks itself, for multi-part rules; nil if none
 	scratch   sync.Pool
 }
@@ -48,6 +48,7 @@ type plannedRule struct {
 	shape    shape
 	windowed bool // the rule runs on windows, not the whole text
 	keywords []string
+	kwNums   []int // the numbers of its keywords in the index; none when it has none or the index cannot hold them
 }
 
 // windowCallBytes is what one regex call costs beyond the bytes it reads,
@@ -102,10 +103,9 @@ func newEngine(cfg config.Config, cacheDir string) *engine {
 					e.byKeyword = append(e.byKeyword, nil)
 				}
 				e.byKeyword[num] = append(e.byKeyword[num], n)
+				e.rules[n].kwNums = append(e.rules[n].kwNums, num)
+				e.longestKw = max(e.longestKw, len(k))
 			}
-		}
-		if pr.shape.ok {
-			e.reach = widest(e.reach, pr.shape)
 		}
 	}
 	e.index = newKeywordIndex(words)
@@ -217,7 +217,7 @@ func (e *engine) detect(ctx context.Context, path string, text []byte) []report.
 		}
 		out = append(out, e.runRule(&e.rules[n], path, text, s.windows[n], lines)...)
 	}
-	out = append(out, e.decodedFindings(ctx, path, text, folding, lines)...)
+	out = append(out, e.decodedFindings(ctx, path, text, folding, s.hits, lines)...)
 	if e.composite != nil {
 		out = append(out, e.gitleaks(ctx, e.composite, path, text, span{0, len(text)}, lines)...)
 	}

@@ -170,3 +170,20 @@ func minified(r *rand.Rand, n int) string {
 	}
 	return b.String()
 }
+
+// TestDecodedKeywordWidensTheDecoding: decoding runs on windows as wide as
+// the rules whose keywords are in the text reach. A keyword that only
+// decoding brings in makes the whole text be decoded: here "curl" is
+// base64-encoded, and the header its rule needs lies 8 KiB further along a
+// minified line, where gitleaks, decoding the whole text, finds it.
+func TestDecodedKeywordWidensTheDecoding(t *testing.T) {
+	d := fixture.Detector(t)
+	enc := base64.StdEncoding.EncodeToString([]byte("curl --silent -X POST"))
+	text := "var c=\"" + enc + "\";" + strings.Repeat("a=b+c;", 1400) +
+		` -H "Authorization: Bearer Zq81xTr5VbN0mKp3Ws7LyHd2"` + "\n"
+	want := secrets.GitleaksKeys(d, "srv/app/main.js", []byte(text))
+	if !slices.ContainsFunc(want, func(k string) bool { return strings.HasPrefix(k, "curl-auth-header|") }) {
+		t.Fatalf("gitleaks finds %q: the text does not test what it should", want)
+	}
+	sameAsGitleaks(t, d, "srv/app/main.js", []byte(text))
+}
