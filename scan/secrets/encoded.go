@@ -230,12 +230,12 @@ func appendRuns(text []byte, out []span) []span {
 // decodes to printable ASCII in standard or URL-safe base64, as gitleaks'
 // decoder requires. Like it, it first wants a digit or one of +/-_.
 func decodesAsBase64(run []byte) bool {
-	if bytes.IndexAny(run, "0123456789+/-_") < 0 {
-		return false
-	}
 	// The first four characters decode to the first three bytes: when
 	// they are not printable in either alphabet, neither is the run.
-	if !printableQuad(base64.StdEncoding, run) && !printableQuad(base64.RawURLEncoding, run) {
+	if !printableQuad(&stdAlphabet, run) && !printableQuad(&urlAlphabet, run) {
+		return false
+	}
+	if !slices.ContainsFunc(run, func(c byte) bool { return likelyBase64[c] }) {
 		return false
 	}
 	var small [128]byte
@@ -251,11 +251,38 @@ func decodesAsBase64(run []byte) bool {
 }
 
 // printableQuad reports whether the first four characters of run, of 16
-// or more, decode in enc to three printable bytes.
-func printableQuad(enc *base64.Encoding, run []byte) bool {
-	var out [3]byte
-	n, err := enc.Decode(out[:], run[:4])
-	return err == nil && n == 3 && printable(out[:])
+// or more, decode in the alphabet to three printable bytes.
+func printableQuad(alphabet *[256]int8, run []byte) bool {
+	a, b, c, d := alphabet[run[0]], alphabet[run[1]], alphabet[run[2]], alphabet[run[3]]
+	if a|b|c|d < 0 {
+		return false
+	}
+	v := uint32(a)<<18 | uint32(b)<<12 | uint32(c)<<6 | uint32(d)
+	return printableByte(byte(v>>16)) && printableByte(byte(v>>8)) && printableByte(byte(v))
+}
+
+// The values of the characters of standard and URL-safe base64, -1 for
+// the others; likelyBase64 holds what gitleaks' decoder wants in a run
+// before it tries one.
+var (
+	stdAlphabet  = alphabet("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+	urlAlphabet  = alphabet("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+	likelyBase64 = func() (t [256]bool) {
+		for _, c := range "0123456789+/-_" {
+			t[c] = true
+		}
+		return t
+	}()
+)
+
+func alphabet(chars string) (t [256]int8) {
+	for i := range t {
+		t[i] = -1
+	}
+	for i := 0; i < len(chars); i++ {
+		t[chars[i]] = int8(i)
+	}
+	return t
 }
 
 // holdsHex reports whether run holds 32 or more hex digits in a row, with
@@ -368,17 +395,16 @@ func asciiEscape(b []byte) bool {
 	return len(b) >= 4 && b[0] == '0' && b[1] == '0' && '0' <= b[2] && b[2] <= '7' && hexValue(b[3]) >= 0
 }
 
-func hexValue(c byte) int {
-	switch {
-	case '0' <= c && c <= '9':
-		return int(c - '0')
-	case 'a' <= c && c <= 'f':
-		return int(c - 'a' + 10)
-	case 'A' <= c && c <= 'F':
-		return int(c - 'A' + 10)
+func hexValue(c byte) int { return int(hexValues[c]) }
+
+// hexValues holds the value of each hex digit, -1 for other bytes.
+var hexValues = func() [256]int8 {
+	t := alphabet("0123456789abcdef")
+	for c := 'A'; c <= 'F'; c++ {
+		t[c] = int8(c - 'A' + 10)
 	}
-	return -1
-}
+	return t
+}()
 
 // printable reports whether b is printable ASCII as gitleaks' decoder
 // counts it: tab through tilde.
