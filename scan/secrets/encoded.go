@@ -26,9 +26,9 @@ import (
 // lies within that reach of the stretch, as a decoded secret does;
 // gitleaks would also find one that runs on further into plain text.
 // Reading the whole text again for that cost a third of the scan time. A
-// text with folding runes is decoded whole. hits are the keywords of
-// text.
-func (e *engine) decodedFindings(ctx context.Context, path string, text []byte, folding bool, hits []keywordHit, lines *lineIndex) []report.Finding {
+// text with folding runes is decoded whole. present tells which tracked
+// keywords occur in text.
+func (e *engine) decodedFindings(ctx context.Context, path string, text []byte, folding bool, present []bool, lines *lineIndex) []report.Finding {
 	stretches := encodedStretches(text)
 	if len(stretches) == 0 {
 		return nil
@@ -37,10 +37,6 @@ func (e *engine) decodedFindings(ctx context.Context, path string, text []byte, 
 	if folding {
 		out, _ := e.decodeWindows(ctx, path, text, whole, nil, lines)
 		return out
-	}
-	present := make([]bool, len(e.index.words))
-	for _, h := range hits {
-		present[h.kw] = true
 	}
 	windows := e.windowsAround(text, stretches, e.decodeReach(present))
 	out, fresh := e.decodeWindows(ctx, path, text, windows, present, lines)
@@ -53,18 +49,19 @@ func (e *engine) decodedFindings(ctx context.Context, path string, text []byte, 
 }
 
 // decodeReach returns the shapes of the bounded rules that can apply to a
-// text whose keywords are present: those without keywords, those whose
-// keywords the index cannot hold, and those with a keyword in the text. A
-// rule whose keyword is only in decoded text is caught by decodeWindows,
-// which reports the new keyword. Leaving out the rules that cannot apply
-// keeps windows small: one rule whose runs may hold any byte
-// (curl-auth-header) would otherwise widen every window of a minified
-// script to the whole text.
+// text whose tracked keywords are present: a wide rule (one whose runs
+// may cross spaces) applies when it has no keywords, or keywords the index
+// cannot hold, or one in the text; the others always do. A rule whose
+// keyword is only in decoded text is caught by decodeWindows, which
+// reports the new keyword. Leaving out the wide rules that cannot apply
+// keeps windows small: curl-auth-header, whose runs may hold any byte but
+// a newline, would otherwise widen every window of a minified script to
+// the whole text.
 func (e *engine) decodeReach(present []bool) []*shape {
 	var out []*shape
 	for n := range e.rules {
 		pr := &e.rules[n]
-		if pr.shape.ok && (len(pr.kwNums) == 0 || slices.ContainsFunc(pr.kwNums, func(kw int) bool { return present[kw] })) {
+		if pr.shape.ok && (!pr.wide || len(pr.kwNums) == 0 || slices.ContainsFunc(pr.kwNums, func(kw int) bool { return present[kw] })) {
 			out = append(out, &pr.shape)
 		}
 	}
@@ -96,7 +93,8 @@ func (e *engine) windowsAround(text []byte, stretches []span, shapes []*shape) [
 }
 
 // decodeWindows runs the decoding passes on each window. With present, it
-// also reports whether a decoded window holds a keyword the text does not.
+// also reports whether a decoded window holds a tracked keyword the text
+// does not.
 func (e *engine) decodeWindows(ctx context.Context, path string, text []byte, windows []span, present []bool, lines *lineIndex) (out []report.Finding, fresh bool) {
 	for _, w := range windows {
 		if ctx.Err() != nil {
@@ -125,14 +123,14 @@ func (e *engine) decodeWindow(path string, text []byte, w span, present []bool, 
 }
 
 // decodedPass runs the rules on one decoding of a window, and reports
-// whether the decoding holds a keyword that present lacks.
+// whether the decoding holds a tracked keyword that present lacks.
 func (e *engine) decodedPass(path string, text []byte, w span, current string, segments []*codec.EncodedSegment, present []bool, lines *lineIndex) (out []report.Finding, fresh bool) {
 	s := e.scratch.Get().(*scratch)
 	defer e.release(s)
 	decoded := []byte(current)
 	e.plan(s, decoded, hasFoldingRunes(decoded))
 	if present != nil {
-		fresh = slices.ContainsFunc(s.hits, func(h keywordHit) bool { return !present[h.kw] })
+		fresh = slices.ContainsFunc(e.tracked, func(kw int) bool { return s.present[kw] && !present[kw] })
 	}
 	for _, n := range s.touched {
 		r := &e.rules[n].rule

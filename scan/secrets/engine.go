@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 
@@ -39,6 +40,7 @@ type engine struct {
 	always    []int            // rules without keywords: they run on every text
 	unindexed []int            // rules with a keyword the index cannot hold
 	longestKw int              // bytes in the longest indexed keyword
+	tracked   []int            // keywords whose presence every prefilter reports (see trackedKeywords)
 	composite *detect.Detector // gitleaks itself, for multi-part rules; nil if none
 	scratch   sync.Pool
 }
@@ -49,6 +51,7 @@ type plannedRule struct {
 	windowed bool // the rule runs on windows, not the whole text
 	keywords []string
 	kwNums   []int // the numbers of its keywords in the index; none when it has none or the index cannot hold them
+	wide     bool  // its runs may cross spaces (see decodeReach)
 }
 
 // windowCallBytes is what one regex call costs beyond the bytes it reads,
@@ -61,8 +64,9 @@ type scratch struct {
 	hits    []keywordHit
 	placed  bool     // the prefilter placed the rules' matches: ends and loose hold
 	ends    [][]int  // rule number → end offsets of its possible matches
+	ended   []int    // the rule numbers with ends, in order
 	loose   []bool   // rule number → the prefilter cannot place its matches
-	present []bool   // keyword number → occurs in the text
+	present []bool   // keyword number → occurs in the text; known for the tracked keywords at least
 	windows [][]span // rule number → its windows, in order
 	touched []int    // rule numbers with windows
 }
@@ -85,6 +89,7 @@ func newEngine(cfg config.Config, cacheDir string) *engine {
 		if r.Regex != nil {
 			pr.shape = shapeOf(r.Regex.String(), pr.keywords)
 			pr.windowed = pr.shape.ok && pr.shape.keyed
+			pr.wide = pr.shape.ok && pr.shape.runs > 0 && !pr.shape.stop[' ']
 		}
 		n := len(e.rules)
 		e.rules = append(e.rules, pr)
@@ -109,6 +114,7 @@ func newEngine(cfg config.Config, cacheDir string) *engine {
 		}
 	}
 	e.index = newKeywordIndex(words)
+	e.tracked = e.trackedKeywords()
 	e.pre = newPrefilter(e, cacheDir)
 	if len(composite) > 0 {
 		e.composite = detect.NewDetector(subset(cfg, withRequired(cfg, composite)))
@@ -119,6 +125,21 @@ func newEngine(cfg config.Config, cacheDir string) *engine {
 			loose: make([]bool, len(e.rules)), present: make([]bool, len(e.index.words))}
 	}
 	return e
+}
+
+// trackedKeywords returns the keywords whose presence in a text the
+// engine must know when the prefilter places the rules: those of the
+// rules whose matches need not hold one (see planPlaced), and those of
+// the wide rules (see decodeReach).
+func (e *engine) trackedKeywords() []int {
+	var out []int
+	for _, pr := range e.rules {
+		if pr.rule.Regex != nil && (!pr.shape.keyed || pr.wide) {
+			out = append(out, pr.kwNums...)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // indexable reports whether the keyword index can hold every keyword: it
@@ -217,7 +238,7 @@ func (e *engine) detect(ctx context.Context, path string, text []byte) []report.
 		}
 		out = append(out, e.runRule(&e.rules[n], path, text, s.windows[n], lines)...)
 	}
-	out = append(out, e.decodedFindings(ctx, path, text, folding, s.hits, lines)...)
+	out = append(out, e.decodedFindings(ctx, path, text, folding, s.present, lines)...)
 	if e.composite != nil {
 		out = append(out, e.gitleaks(ctx, e.composite, path, text, span{0, len(text)}, lines)...)
 	}
@@ -317,22 +338,20 @@ func (e *engine) planByKeywords(s *scratch, text []byte, runs func(n int) bool) 
 
 // planPlaced opens windows where the prefilter placed the rules' possible
 // matches, for the rules one of whose keywords occurs in the text; the
-// rules it could not place get windows around their keywords.
+// rules it could not place get windows around their keywords. A rule
+// every match of which holds one of its keywords (shape.keyed) needs no
+// look for them: a match found is one. For the others (six of gitleaks'
+// rules) the prefilter tracks its keywords.
 func (e *engine) planPlaced(s *scratch, text []byte) {
-	for _, h := range s.hits {
-		s.present[h.kw] = true
-	}
-	for kw, rules := range e.byKeyword {
-		if !s.present[kw] {
+	for _, n := range s.ended {
+		pr := &e.rules[n]
+		if len(pr.kwNums) == 0 {
+			continue // without keywords, or with keywords the index cannot hold: plan runs it
+		}
+		if !pr.shape.keyed && !slices.ContainsFunc(pr.kwNums, func(kw int) bool { return s.present[kw] }) {
 			continue
 		}
-		s.present[kw] = false
-		for _, n := range rules {
-			if ends := s.ends[n]; len(ends) > 0 {
-				e.placeWindows(s, n, text, ends)
-				s.ends[n] = ends[:0] // placed once, whichever keyword comes first
-			}
-		}
+		e.placeWindows(s, n, text, s.ends[n])
 	}
 	e.planByKeywords(s, text, func(n int) bool { return s.loose[n] })
 }

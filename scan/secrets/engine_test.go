@@ -187,3 +187,29 @@ func TestDecodedKeywordWidensTheDecoding(t *testing.T) {
 	}
 	sameAsGitleaks(t, d, "srv/app/main.js", []byte(text))
 }
+
+// TestKeywordConditionHoldsWhenMatchesLackKeywords: a rule applies only to
+// a text holding one of its keywords. Most rules' matches hold one, so a
+// match is proof enough; facebook-access-token's (an app id, a bar and a
+// token) does not, so the engine must look for "facebook" itself, as
+// gitleaks does, however far from the match it is.
+func TestKeywordConditionHoldsWhenMatchesLackKeywords(t *testing.T) {
+	d := fixture.Detector(t)
+	match := "const t = \"104829373847561|Zq81xTr5VbN0mKp3Ws7LyHd2aQe9\";\n"
+	far := "// " + strings.Repeat("x = y + z; ", 2000) + "\n"
+	for _, tc := range []struct {
+		text  string
+		found bool
+	}{
+		{match, false},
+		{"// FaceBook login\n" + far + match, true},
+		{match + far + "// see facebook\n", true},
+	} {
+		want := secrets.GitleaksKeys(d, "app/login.js", []byte(tc.text))
+		found := slices.ContainsFunc(want, func(k string) bool { return strings.HasPrefix(k, "facebook-access-token|") })
+		if found != tc.found {
+			t.Fatalf("gitleaks finds %q: the text does not test what it should", want)
+		}
+		sameAsGitleaks(t, d, "app/login.js", []byte(tc.text))
+	}
+}

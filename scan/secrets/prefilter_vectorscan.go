@@ -22,12 +22,16 @@ import (
 )
 
 // vectorscan is the prefilter of the fast build: one Vectorscan database
-// holds every keyword, as a caseless literal, and every rule's pattern,
-// translated by hsPattern into a looser byte-mode pattern; both report
-// every end offset. A rule whose pattern reports nothing cannot match the
-// text; one that does runs only around those ends. A rule without a
-// pattern in the database (none, or one Vectorscan cannot compile) is
-// loose: it runs around its keywords, as in the pure-Go build.
+// holds every rule's pattern, translated by hsPattern into a looser
+// byte-mode pattern that reports every end offset. A rule whose pattern
+// reports nothing cannot match the text; one that does runs only around
+// those ends. A rule without a pattern in the database (none, or one
+// Vectorscan cannot compile) is loose: it runs around its keywords, found
+// by the keyword index, as in the pure-Go build. Of the keywords, only the
+// engine's tracked ones are in the database, as caseless literals
+// reported once each: all of them made its scan half as slow again, and a
+// rule whose every match holds a keyword needs no separate look for one
+// (see engine.planPlaced).
 type vectorscan struct {
 	index *keywordIndex // the fallback, should a scan fail
 	db    hyperscan.BlockDatabase
@@ -35,12 +39,16 @@ type vectorscan struct {
 	// which a sync.Pool would leak when it drops them, so this is a
 	// bounded free list: a scratch returned to a full list is freed.
 	scratches chan *hyperscan.Scratch
-	words     []string // pattern ids 0… are the keywords
-	ruleBase  int      // pattern id ruleBase+k is the pattern of rule ruleOf[k]
-	ruleOf    []int
+	ruleOf    []int  // pattern id k is the pattern of rule ruleOf[k]
 	loose     []int  // rules without a pattern in the database
 	looseSet  []bool // … by rule number
+	keywords  bool   // some loose rule has keywords: scan looks for them
+	tracked   []int  // pattern id trackedBase+i is keyword number tracked[i]
 }
+
+// trackedBase numbers the keyword patterns apart from the rule patterns,
+// which are renumbered when one is dropped.
+const trackedBase = 1 << 24
 
 // newPrefilter builds the Vectorscan prefilter for the engine's rules, or
 // falls back to the keyword index when the database cannot be built.
@@ -54,11 +62,11 @@ func newPrefilter(e *engine, cacheDir string) prefilter {
 }
 
 func newVectorscan(e *engine, cacheDir string) (*vectorscan, error) {
-	v := &vectorscan{index: e.index, words: e.index.words, ruleBase: len(e.index.words)}
-	patterns := make([]*hyperscan.Pattern, 0, len(v.words)+len(e.rules))
-	for i, w := range v.words {
-		p := hyperscan.NewPattern(literal(w), hyperscan.Caseless)
-		p.Id = i
+	v := &vectorscan{index: e.index, tracked: e.tracked}
+	patterns := make([]*hyperscan.Pattern, 0, len(e.rules)+len(e.tracked))
+	for i, kw := range e.tracked {
+		p := hyperscan.NewPattern(literal(e.index.words[kw]), hyperscan.Caseless|hyperscan.SingleMatch)
+		p.Id = trackedBase + i
 		patterns = append(patterns, p)
 	}
 	for n, pr := range e.rules {
@@ -72,7 +80,7 @@ func newVectorscan(e *engine, cacheDir string) (*vectorscan, error) {
 			continue
 		}
 		p := hyperscan.NewPattern(expr, hyperscan.PrefilterMode|hyperscan.AllowEmpty)
-		p.Id = v.ruleBase + len(v.ruleOf)
+		p.Id = len(v.ruleOf)
 		patterns = append(patterns, p)
 		v.ruleOf = append(v.ruleOf, n)
 	}
@@ -84,6 +92,7 @@ func newVectorscan(e *engine, cacheDir string) (*vectorscan, error) {
 	v.looseSet = make([]bool, len(e.rules))
 	for _, n := range v.loose {
 		v.looseSet[n] = true
+		v.keywords = v.keywords || len(e.rules[n].kwNums) > 0
 	}
 	v.scratches = make(chan *hyperscan.Scratch, maxIdleScratches)
 	return v, nil
@@ -111,7 +120,7 @@ func (v *vectorscan) database(patterns []*hyperscan.Pattern, cacheDir string) (h
 	for {
 		db, err := hyperscan.NewBlockDatabase(patterns...)
 		var ce *hyperscan.CompileError
-		if errors.As(err, &ce) && ce.Expression >= 0 && ce.Expression < len(patterns) && patterns[ce.Expression].Id >= v.ruleBase {
+		if errors.As(err, &ce) && ce.Expression >= 0 && ce.Expression < len(patterns) && patterns[ce.Expression].Id < trackedBase {
 			v.dropPattern(patterns, ce.Expression)
 			patterns = slices.Delete(patterns, ce.Expression, ce.Expression+1)
 			continue
@@ -147,11 +156,13 @@ func (v *vectorscan) adopt(ruleOf []int) bool {
 // dropPattern marks the rule of patterns[i] loose and renumbers the rule
 // patterns after it.
 func (v *vectorscan) dropPattern(patterns []*hyperscan.Pattern, i int) {
-	k := patterns[i].Id - v.ruleBase
+	k := patterns[i].Id
 	v.loose = append(v.loose, v.ruleOf[k])
 	v.ruleOf = slices.Delete(v.ruleOf, k, k+1)
 	for _, p := range patterns[i+1:] {
-		p.Id--
+		if p.Id < trackedBase {
+			p.Id--
+		}
 	}
 }
 
@@ -287,17 +298,21 @@ func (v *vectorscan) scan(text []byte, s *scratch) {
 		return
 	}
 	defer v.putScratch(hs)
-	for n := range s.ends {
+	for _, n := range s.ended {
 		s.ends[n] = s.ends[n][:0]
 	}
-	start := len(s.hits)
+	s.ended = s.ended[:0]
+	clear(s.present)
 	err := v.db.Scan(text, hs, func(id uint, _, to uint64, _ uint, _ any) error {
-		if int(id) < v.ruleBase {
-			s.hits = append(s.hits, keywordHit{pos: int(to) - len(v.words[id]), kw: int(id)})
+		if id >= trackedBase {
+			s.present[v.tracked[id-trackedBase]] = true
 			return nil
 		}
-		n := v.ruleOf[int(id)-v.ruleBase]
+		n := v.ruleOf[id]
 		switch ends := s.ends[n]; {
+		case len(ends) == 0:
+			s.ended = append(s.ended, n)
+			s.ends[n] = append(ends, int(to))
 		case len(ends) == 1 && ends[0] < 0: // already the whole text
 		case len(ends) >= maxEnds:
 			s.ends[n] = append(ends[:0], -1)
@@ -307,13 +322,17 @@ func (v *vectorscan) scan(text []byte, s *scratch) {
 		return nil
 	}, nil)
 	if err != nil {
-		s.hits = s.hits[:start]
 		v.index.scan(text, s)
 		return
 	}
-	// Matches come by end offset; keywords of different lengths ending
-	// together must still be in order of where they start.
-	slices.SortStableFunc(s.hits[start:], func(a, b keywordHit) int { return a.pos - b.pos })
+	if v.keywords {
+		start := len(s.hits)
+		s.hits = v.index.find(text, s.hits)
+		for _, h := range s.hits[start:] {
+			s.present[h.kw] = true
+		}
+	}
+	slices.Sort(s.ended)
 	copy(s.loose, v.looseSet)
 	s.placed = true
 }

@@ -182,3 +182,24 @@ func FuzzPrefilter(f *testing.F) {
 		}
 	})
 }
+
+// TestLooseRulesRunAroundTheirKeywords: a rule with no pattern in the
+// database (here one whose pattern holds a class that matches nothing,
+// which hsPattern refuses) runs around its keywords, which the keyword
+// index finds for it, as in the pure-Go build.
+func TestLooseRulesRunAroundTheirKeywords(t *testing.T) {
+	toml := "[extend]\nuseDefault = true\n[[rules]]\nid = \"widget-key\"\nkeywords = [\"widgetkey\"]\n" +
+		"regex = '''widgetkey=([a-z0-9]{16})|[^\\x00-\\x{10FFFF}]'''\n"
+	d, err := New(WithRules(writeRules(t, "rules.toml", toml)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := d.engine.pre.(*vectorscan)
+	if !v.keywords || !slices.ContainsFunc(v.loose, func(n int) bool { return d.engine.rules[n].rule.RuleID == "widget-key" }) {
+		t.Fatal("the rule has a pattern in the database: the test does not test what it should")
+	}
+	got := rulesOf(t, d, "app/config.js", "x = 1;\nconst k = \"widgetkey=q8w7e6r5t4y3u2i1\";\n")
+	if got["q8w7e6r5t4y3u2i1"] != "widget-key" {
+		t.Errorf("found %v, want the loose rule's secret", got)
+	}
+}
