@@ -338,11 +338,18 @@ func (e *engine) planByKeywords(s *scratch, text []byte, runs func(n int) bool) 
 
 // planPlaced opens windows where the prefilter placed the rules' possible
 // matches, for the rules one of whose keywords occurs in the text; the
-// rules it could not place get windows around their keywords. A rule
+// rules it could not place get windows around their keywords, or the
+// whole text when their matches cannot be bounded around one. A rule
 // every match of which holds one of its keywords (shape.keyed) needs no
 // look for them: a match found is one. For the others (six of gitleaks'
 // rules) the prefilter tracks its keywords.
 func (e *engine) planPlaced(s *scratch, text []byte) {
+	for n := range e.rules {
+		pr := &e.rules[n]
+		if s.loose[n] && !pr.windowed && slices.ContainsFunc(pr.kwNums, func(kw int) bool { return s.present[kw] }) {
+			e.addWindow(s, n, span{0, len(text)})
+		}
+	}
 	for _, n := range s.ended {
 		pr := &e.rules[n]
 		if len(pr.kwNums) == 0 {
@@ -353,7 +360,7 @@ func (e *engine) planPlaced(s *scratch, text []byte) {
 		}
 		e.placeWindows(s, n, text, s.ends[n])
 	}
-	e.planByKeywords(s, text, func(n int) bool { return s.loose[n] })
+	e.planByKeywords(s, text, func(n int) bool { return s.loose[n] && e.rules[n].windowed })
 }
 
 // placeWindows opens rule n's windows around the ends of its possible

@@ -70,7 +70,7 @@ func newVectorscan(e *engine, cacheDir string) (*vectorscan, error) {
 		patterns = append(patterns, p)
 	}
 	for n, pr := range e.rules {
-		if pr.rule.Regex == nil {
+		if pr.rule.Regex == nil || keywordGated(&pr) {
 			v.loose = append(v.loose, n)
 			continue
 		}
@@ -92,10 +92,22 @@ func newVectorscan(e *engine, cacheDir string) (*vectorscan, error) {
 	v.looseSet = make([]bool, len(e.rules))
 	for _, n := range v.loose {
 		v.looseSet[n] = true
-		v.keywords = v.keywords || len(e.rules[n].kwNums) > 0
+		pr := &e.rules[n]
+		v.keywords = v.keywords || len(pr.kwNums) > 0 && (pr.windowed || !keywordGated(pr))
 	}
 	v.scratches = make(chan *hyperscan.Scratch, maxIdleScratches)
 	return v, nil
+}
+
+// keywordGated reports whether a rule is better left out of the database:
+// its matches need not hold its keywords, which are tracked, so it runs
+// on the whole text when one occurs, and not at all when none does, as
+// in gitleaks. Placing its matches would gain little: its keywords are
+// rare (facebook, sourcegraph, hooks.slack.com), and its patterns are
+// costly (sourcegraph-access-token's bare 40 hex digits alone took 40% of
+// the database's scan time).
+func keywordGated(pr *plannedRule) bool {
+	return !pr.shape.keyed && len(pr.kwNums) > 0
 }
 
 // literal escapes every byte of w.
