@@ -318,21 +318,28 @@ func printableHex(h []byte) bool {
 
 // appendPercent appends, for each line holding percent escapes (%XX), the
 // stretch from its first to its last escape, when every escape in it
-// decodes to printable ASCII.
+// decodes to printable ASCII. Only the lines with a % are looked at.
 func appendPercent(text []byte, out []span) []span {
-	for start := 0; start < len(text); {
-		end := bytes.IndexByte(text[start:], '\n')
+	for from := 0; ; {
+		pct := bytes.IndexByte(text[from:], '%')
+		if pct < 0 {
+			return out
+		}
+		start := bytes.LastIndexByte(text[from:from+pct], '\n') + 1 + from
+		end := bytes.IndexByte(text[from+pct:], '\n')
 		if end < 0 {
 			end = len(text)
 		} else {
-			end += start
+			end += from + pct
 		}
 		if st, ok := percentStretch(text[start:end]); ok {
 			out = append(out, span{start + st.start, start + st.end})
 		}
-		start = end + 1
+		if end == len(text) {
+			return out
+		}
+		from = end + 1
 	}
-	return out
 }
 
 func percentStretch(line []byte) (span, bool) {
