@@ -1,6 +1,8 @@
 package layers
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"sync"
 
 	"github.com/imagescan/imagescan/finding"
@@ -27,6 +29,7 @@ type pipeline struct {
 	wg     sync.WaitGroup
 
 	window []finding.Match // the matches of the current file's windows so far
+	whole  []byte          // the current file's content, when one window held it all
 }
 
 // detectJob is a window of a file on its way through detection, or the
@@ -36,6 +39,7 @@ type detectJob struct {
 	path    string
 	content []byte
 	cut     windowCut
+	whole   bool // the window is the whole file, not yet hashed
 
 	// The end of a file.
 	t   target
@@ -84,10 +88,11 @@ func (w *walker) detect(j *detectJob) {
 
 // queueWindow hands a copy of one window of the file at path to a worker,
 // once a slot is free. When the workers are all busy, the walk's goroutine
-// detects it itself rather than wait.
-func (w *walker) queueWindow(path string, window []byte, cut windowCut) {
+// detects it itself rather than wait. whole says the window is the whole
+// file, whose digest is then taken from it if the file has findings.
+func (w *walker) queueWindow(path string, window []byte, cut windowCut, whole bool) {
 	p := w.pipe
-	j := &detectJob{path: path, content: append([]byte(nil), window...), cut: cut, done: make(chan struct{})}
+	j := &detectJob{path: path, content: append([]byte(nil), window...), cut: cut, whole: whole, done: make(chan struct{})}
 	p.queue = append(p.queue, j)
 	p.queued += len(j.content)
 	p.slots <- struct{}{}
@@ -100,7 +105,8 @@ func (w *walker) queueWindow(path string, window []byte, cut windowCut) {
 	w.recordDone()
 }
 
-// endFile queues the end of file t, whose digest is sum; ms are matches
+// endFile queues the end of file t, whose digest is sum (empty when
+// unknown, or when its one window holds it: see pop); ms are matches
 // found apart from its windows (by the path rules), already through
 // finding.Best. With nothing queued before it, it is recorded at once.
 func (w *walker) endFile(t target, sum string, ms []finding.Match) {
@@ -138,6 +144,9 @@ func (w *walker) pop() {
 	if j.content != nil {
 		p.queued -= len(j.content)
 		p.window = append(p.window, j.cut.place(j.matches)...)
+		if j.whole {
+			p.whole = j.content
+		}
 		return
 	}
 	ms := j.matches
@@ -145,7 +154,13 @@ func (w *walker) pop() {
 		ms = append(finding.Best(p.window, w.suppressed()), ms...)
 		p.window = nil
 	}
-	w.record(j.t, j.sum, ms)
+	sum := j.sum
+	if sum == "" && p.whole != nil && len(ms) > 0 {
+		d := sha256.Sum256(p.whole)
+		sum = hex.EncodeToString(d[:])
+	}
+	p.whole = nil
+	w.record(j.t, sum, ms)
 }
 
 // stopPipeline stops the workers once they have detected every queued

@@ -3,6 +3,7 @@ package layers_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -57,11 +58,13 @@ func TestPipelineChangesNothing(t *testing.T) {
 	if len(alone.Findings) < 80 {
 		t.Fatalf("%d findings: the layer is not what the test means", len(alone.Findings))
 	}
+	checkDigests(t, alone, files)
 	for _, workers := range []int{1, 2, 8} {
 		piped := walkWith(workers)
 		if diff := cmp.Diff(founds(alone), founds(piped)); diff != "" {
 			t.Errorf("%d workers: findings differ (-alone +piped):\n%s", workers, diff)
 		}
+		checkDigests(t, piped, files)
 		if diff := cmp.Diff(alone.Coverage, piped.Coverage); diff != "" {
 			t.Errorf("%d workers: coverage differs (-alone +piped):\n%s", workers, diff)
 		}
@@ -81,5 +84,40 @@ func TestOptionsKeyIgnoresSpeed(t *testing.T) {
 	}
 	if a.Key() != (Options{Window: DefaultWindow}).Key() {
 		t.Error("the default window and the zero value have different keys")
+	}
+}
+
+// checkDigests checks that each finding in a layer file carries the
+// digest of one of the contents written at its path (the layer writes
+// some twice): files read in one window or in several, and binary files
+// found by their path inside an archive.
+func checkDigests(t *testing.T, res *Result, files []fixture.Entry) {
+	t.Helper()
+	content := map[string][]string{}
+	for _, f := range files {
+		content[f.Name] = append(content[f.Name], f.Content)
+	}
+	content["package/x.p12"] = []string{"\x30\x82\x00"}
+	kinds := map[string]int{}
+	for _, f := range res.Findings {
+		path := f.Location.Path
+		if i := strings.LastIndex(path, "!"); i >= 0 {
+			path = path[i+1:]
+		}
+		cs, ok := content[path]
+		if !ok {
+			continue
+		}
+		i := slices.IndexFunc(cs, func(c string) bool { return sha(c) == f.Location.FileSHA256 })
+		if i < 0 {
+			t.Errorf("%s: digest %q, want that of its content", f.Location.Path, f.Location.FileSHA256)
+		}
+		c := cs[i]
+		kinds[map[bool]string{true: "several windows", false: "one window"}[len(c) > 4096]+map[bool]string{true: " binary", false: ""}[strings.HasSuffix(path, ".p12")]]++
+	}
+	for _, k := range []string{"one window", "several windows", "one window binary"} {
+		if kinds[k] == 0 {
+			t.Errorf("no finding in a file of %s: the layer is not what the test means (%v)", k, kinds)
+		}
 	}
 }

@@ -144,6 +144,9 @@ type walker struct {
 	res  *Result
 	buf  []byte
 	hash hash.Hash
+	// unhashed is what windows read of a binary file: binaryFile hashes
+	// it when the file's digest is needed.
+	unhashed []byte
 
 	peek   []*bufio.Reader // one per archive depth, reused
 	budget int64           // uncompressed bytes archives in the current layer file may still yield
@@ -261,7 +264,7 @@ func (w *walker) file(t target, r io.Reader) error {
 		return w.archive(t, br, k)
 	}
 	w.hash.Reset()
-	ms, binary, err := w.windows(t.path, br)
+	ms, lazySum, binary, err := w.windows(t.path, br)
 	if err != nil {
 		w.res.Coverage.Skip(finding.SkipUnreadable)
 		w.add(t, "", ms)
@@ -271,7 +274,11 @@ func (w *walker) file(t target, r io.Reader) error {
 		w.res.Coverage.Skip(finding.SkipBinary)
 		return w.binaryFile(t, br)
 	}
-	w.add(t, hex.EncodeToString(w.hash.Sum(nil)), ms)
+	sum := "" // taken when the findings are recorded
+	if !lazySum {
+		sum = hex.EncodeToString(w.hash.Sum(nil))
+	}
+	w.add(t, sum, ms)
 	return nil
 }
 
@@ -292,6 +299,7 @@ func (w *walker) binaryFile(t target, r io.Reader) error {
 	if len(ms) == 0 {
 		return nil
 	}
+	w.hash.Write(w.unhashed)
 	if _, err := io.Copy(w.hash, r); err != nil {
 		return fmt.Errorf("reading %s: %w", t.path, err)
 	}

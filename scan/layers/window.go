@@ -8,14 +8,20 @@ import (
 	"github.com/imagescan/imagescan/finding"
 )
 
-// windows hands the file's content to the detector one window at a time,
-// hashing every byte read, and returns its matches with lines and columns
-// made relative to the whole file. binary is true, and nothing is scanned,
-// when the first window has a NUL byte in its first 8000 bytes; the caller
-// then owns the rest of r. With a pipeline, the windows are queued for its
-// workers instead, and their matches recorded when the caller ends the
-// file (endFile).
-func (w *walker) windows(p string, r io.Reader) (ms []finding.Match, binary bool, err error) {
+// windows hands the file's content to the detector one window at a time
+// and returns its matches with lines and columns made relative to the
+// whole file. binary is true, and nothing is scanned, when the first
+// window has a NUL byte in its first 8000 bytes; the caller then owns the
+// rest of r, and w.unhashed holds what was read of it. With a pipeline,
+// the windows are queued for its workers instead, and their matches
+// recorded when the caller ends the file (endFile).
+//
+// The file's digest, evidence for its findings, is taken only where it
+// may be needed: a file longer than a window is hashed as it is read
+// into w.hash; one read in a single window (most files) only when it has
+// findings, here or, with a pipeline, when they are recorded (lazySum is
+// then true and w.hash holds nothing).
+func (w *walker) windows(p string, r io.Reader) (ms []finding.Match, lazySum, binary bool, err error) {
 	var (
 		buf      = w.buf
 		n        int // bytes in buf
@@ -24,14 +30,22 @@ func (w *walker) windows(p string, r io.Reader) (ms []finding.Match, binary bool
 		scanned  int64
 	)
 	for first := true; ; first = false {
+		read := n // bytes before it are hashed already
+		if first {
+			read = 0
+		}
 		m, eof, rerr := fill(r, buf[n:])
-		w.hash.Write(buf[n : n+m])
 		n += m
 		if rerr != nil {
-			return ms, false, rerr
+			return ms, false, false, rerr
 		}
 		if first && bytes.IndexByte(buf[:min(n, sniffLen)], 0) >= 0 {
-			return nil, true, nil
+			w.unhashed = buf[:n]
+			return nil, false, true, nil
+		}
+		whole := first && eof
+		if !whole {
+			w.hash.Write(buf[read:n])
 		}
 		next := n
 		if !eof {
@@ -40,9 +54,14 @@ func (w *walker) windows(p string, r io.Reader) (ms []finding.Match, binary bool
 		cut := windowCut{eof: eof, lineBase: lineBase, colBase: colBase}
 		cut.nextLine, cut.nextCol = position(buf[:next])
 		if w.pipe != nil {
-			w.queueWindow(p, buf[:n], cut)
+			w.queueWindow(p, buf[:n], cut, whole)
+			lazySum = whole
 		} else {
-			ms = append(ms, cut.place(w.det.DetectFile(w.ctx, finding.File{Path: p, Content: buf[:n]}))...)
+			found := cut.place(w.det.DetectFile(w.ctx, finding.File{Path: p, Content: buf[:n]}))
+			if whole && len(found) > 0 {
+				w.hash.Write(buf[:n])
+			}
+			ms = append(ms, found...)
 		}
 		scanned += int64(next)
 		if eof {
@@ -54,9 +73,9 @@ func (w *walker) windows(p string, r io.Reader) (ms []finding.Match, binary bool
 	w.res.Coverage.Files++
 	w.res.Coverage.Bytes += scanned
 	if w.pipe != nil {
-		return nil, false, nil
+		return nil, lazySum, false, nil
 	}
-	return finding.Best(ms, w.suppressed()), false, nil
+	return finding.Best(ms, w.suppressed()), false, false, nil
 }
 
 // windowCut says where a window lies in its file, to place its matches.
