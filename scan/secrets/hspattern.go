@@ -14,8 +14,15 @@ import (
 // prefilter, never a judge. Vectorscan reads bytes, RE2 reads UTF-8 (and
 // an invalid byte as U+FFFD), so every part of a pattern that can match a
 // non-ASCII character becomes "one or more non-ASCII bytes", which covers
-// any number of such characters. Anchors and word boundaries are dropped:
-// dropping them only loosens the pattern. Case folding is ASCII's: the
+// any number of such characters. Anchors and word boundaries are kept,
+// and mean what they mean to RE2 on the text the prefilter reads (the
+// text whose windows RE2 then reads): \b and \B between ASCII word
+// characters and others, which any non-ASCII byte is, as any non-ASCII
+// character is to RE2; \A and \z at the text's ends; ^ and $ of
+// multi-line mode at newlines. Dropping them made the pattern loose
+// enough to end almost anywhere: generic-api-key's last group ends with
+// "or $", and so matched after every identifier of ten characters. Case
+// folding is ASCII's: the
 // two non-ASCII letters that fold to ASCII ones (the Kelvin sign to k,
 // the long s to s) are left out, and the engine does not use the
 // prefilter's placement on a text that holds one (see hasFoldingRunes).
@@ -39,9 +46,20 @@ func writeHS(b *strings.Builder, re *syntax.Regexp) error {
 	switch re.Op {
 	case syntax.OpNoMatch:
 		return errNoMatch
-	case syntax.OpEmptyMatch, syntax.OpBeginLine, syntax.OpEndLine, syntax.OpBeginText, syntax.OpEndText,
-		syntax.OpWordBoundary, syntax.OpNoWordBoundary:
-		// nothing: an empty match, or an assertion dropped
+	case syntax.OpEmptyMatch:
+		// nothing
+	case syntax.OpBeginLine:
+		b.WriteString(`(?m:^)`)
+	case syntax.OpEndLine:
+		b.WriteString(`(?m:$)`)
+	case syntax.OpBeginText:
+		b.WriteString(`\A`)
+	case syntax.OpEndText:
+		b.WriteString(`\z`)
+	case syntax.OpWordBoundary:
+		b.WriteString(`\b`)
+	case syntax.OpNoWordBoundary:
+		b.WriteString(`\B`)
 	case syntax.OpLiteral:
 		for _, r := range re.Rune {
 			writeRune(b, r, re.Flags&syntax.FoldCase != 0)
