@@ -2,14 +2,18 @@
 // imagescan's own credential parsers and the secret-named variable rule.
 //
 // Detection: gitleaks' rules run in imagescan's own engine (engine.go),
-// which finds what gitleaks' detector finds but reads less. One keyword
-// pass over a file finds every rule's keywords; each rule's regex then runs
-// only on windows around its keywords, sized from the regex itself
-// (shape.go) so that no match can fall outside; encoded secrets are decoded
-// only where a stretch looks like base64, hex, percent or unicode escapes
-// (encoded.go). Rules it cannot bound run on the whole file. Every match is
-// judged as gitleaks judges it. Tests and a fuzz target compare the engine
-// with gitleaks' own detector on generated samples of every rule.
+// which finds what gitleaks' detector finds but reads less. A prefilter
+// makes one pass over a file (prefilter.go): in the pure-Go build the
+// keyword index finds every rule's keywords; in the fast build one
+// Vectorscan database runs every rule's pattern, loosened by hsPattern so
+// that it matches wherever RE2 would, and reports where those matches can
+// end. Each rule's regex then runs only on windows around those ends or
+// keywords, sized from the regex itself (shape.go) so that no match can
+// fall outside; encoded secrets are decoded only where a stretch looks
+// like base64, hex, percent or unicode escapes (encoded.go). Rules it
+// cannot bound run on the whole file. Every match is judged as gitleaks
+// judges it. Tests and fuzz targets compare the engine with gitleaks' own
+// detector on generated samples of every rule, in both builds.
 //
 // It is the only package that imports gitleaks. gitleaks keeps process-wide
 // state (a zerolog logger that writes to stderr, viper-driven config
