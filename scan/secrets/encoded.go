@@ -160,8 +160,7 @@ func (e *engine) judgeDecoded(r *config.Rule, path string, text []byte, w span, 
 		start++ // as the match loses its newlines, so does its place
 	}
 	c := candidate{
-		secret: secret, start: start,
-		line:    string(lines.around(start, max(start, end))),
+		secret: secret, start: start, end: end, decoded: true,
 		context: codec.CurrentLine(overlap, current),
 		tags:    append(append([]string(nil), r.Tags...), codec.Tags(overlap)...),
 	}

@@ -512,8 +512,9 @@ func (e *engine) matches(r *config.Rule, text []byte, windows []span) []span {
 type candidate struct {
 	secret  string // the match, without surrounding newlines
 	start   int    // where it starts in the original text
-	line    string // the original lines it lies on
-	context string // the lines as the regex saw them, decoded or not
+	end     int    // … and ends: the finding's line is the original lines of start:end
+	decoded bool   // the regex saw decoded text …
+	context string // … whose lines these are, which allowlists see
 	tags    []string
 }
 
@@ -522,22 +523,22 @@ func (e *engine) judgeMatch(r *config.Rule, path string, text []byte, m span, li
 	raw := string(text[m.start:m.end])
 	secret := strings.Trim(raw, "\n")
 	start := m.start + strings.Index(raw, secret)
-	line := string(lines.around(start, start+len(secret)))
-	return e.judge(r, path, candidate{secret: secret, start: start, line: line, context: line, tags: r.Tags}, lines)
+	return e.judge(r, path, candidate{secret: secret, start: start, end: start + len(secret), tags: r.Tags}, lines)
 }
 
 // judge turns a match into a finding, or rejects it, by gitleaks' rules:
 // the secret is the match, or its first non-empty capture group (or the
 // rule's secretGroup); it must beat the rule's entropy and pass the global
 // and the rule's allowlists; a line marked gitleaks:allow is skipped.
+//
+// The checks are pure, so their order does not change the verdict: the
+// secret's own (capture group, entropy) come first, and the text's lines
+// are found only for a match that passes them. Most matches of the
+// generic rule fail on entropy.
 func (e *engine) judge(r *config.Rule, path string, c candidate, lines *lineIndex) (report.Finding, bool) {
-	line, col := lines.position(c.start)
 	f := report.Finding{
 		RuleID: r.RuleID, Description: r.Description, File: path, Tags: c.tags,
-		StartLine: line, StartColumn: col, Match: c.secret, Secret: c.secret, Line: c.line,
-	}
-	if strings.Contains(c.line, "gitleaks:allow") {
-		return f, false
+		Match: c.secret, Secret: c.secret,
 	}
 	if groups := r.Regex.FindStringSubmatch(c.secret); len(groups) >= 2 {
 		if r.SecretGroup > 0 {
@@ -554,12 +555,20 @@ func (e *engine) judge(r *config.Rule, path string, c candidate, lines *lineInde
 			}
 		}
 	}
-	f.Entropy = float32(entropy(f.Secret))
-	if r.Entropy != 0 && entropy(f.Secret) <= r.Entropy {
+	h := entropy(f.Secret)
+	f.Entropy = float32(h)
+	if r.Entropy != 0 && h <= r.Entropy {
 		return f, false
 	}
+	f.Line = string(lines.around(c.start, max(c.start, c.end)))
+	if strings.Contains(f.Line, "gitleaks:allow") {
+		return f, false
+	}
+	f.StartLine, f.StartColumn = lines.position(c.start)
 	withContext := f
-	withContext.Line = c.context
+	if c.decoded {
+		withContext.Line = c.context
+	}
 	if findingAllowed(e.cfg.Allowlists, withContext, path) || findingAllowed(r.Allowlists, withContext, path) {
 		return f, false
 	}
