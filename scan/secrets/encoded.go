@@ -18,16 +18,15 @@ import (
 // it again, at each depth, keeping the matches that overlap a decoded
 // segment. The engine first looks for the stretches that gitleaks'
 // decoder would decode to ASCII (see encodedStretches), and runs the
-// decoding passes on a window around each, as wide as the widest bounded
-// rule that can apply to the text reaches (see decodeReach). That holds
-// every such match of a bounded rule. A match of an unbounded rule
-// (curl-auth-user, private-key: their matches can run on without limit)
-// is found when it
-// lies within that reach of the stretch, as a decoded secret does;
-// gitleaks would also find one that runs on further into plain text.
-// Reading the whole text again for that cost a third of the scan time. A
-// text with folding runes is decoded whole. present tells which tracked
-// keywords occur in text.
+// decoding passes on a window around each that holds the windows of the
+// bounded rules that can apply to the text (see decodeReach and
+// windowsAround). That holds every such match of a bounded rule. A match
+// of an unbounded rule (curl-auth-user, private-key: their matches can
+// run on without limit) is found when it lies within that reach of the
+// stretch, as a decoded secret does; gitleaks would also find one that
+// runs on further into plain text. Reading the whole text again for that
+// cost a third of the scan time. A text with folding runes is decoded
+// whole. present tells which tracked keywords occur in text.
 func (e *engine) decodedFindings(ctx context.Context, path string, text []byte, folding bool, present []bool, lines *lineIndex) []report.Finding {
 	stretches := encodedStretches(text)
 	if len(stretches) == 0 {
