@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"math"
+	"regexp/syntax"
 	"slices"
 	"strings"
 	"sync"
@@ -50,8 +51,9 @@ type plannedRule struct {
 	shape    shape
 	windowed bool // the rule runs on windows, not the whole text
 	keywords []string
-	kwNums   []int // the numbers of its keywords in the index; none when it has none or the index cannot hold them
-	wide     bool  // its runs may cross spaces (see decodeReach)
+	syntax   *syntax.Regexp // the regex parsed, for the prefilter; nil when it has none
+	kwNums   []int          // the numbers of its keywords in the index; none when it has none or the index cannot hold them
+	wide     bool           // its runs may cross spaces (see decodeReach)
 }
 
 // windowCallBytes is what one regex call costs beyond the bytes it reads,
@@ -87,7 +89,10 @@ func newEngine(cfg config.Config, cacheDir string) *engine {
 		}
 		pr := plannedRule{rule: r, keywords: lowerAll(r.Keywords)}
 		if r.Regex != nil {
-			pr.shape = shapeOf(r.Regex.String(), pr.keywords)
+			pr.syntax, _ = syntax.Parse(r.Regex.String(), syntax.Perl)
+		}
+		if pr.syntax != nil {
+			pr.shape = shapeOfRegexp(pr.syntax, pr.keywords)
 			pr.windowed = pr.shape.ok && pr.shape.keyed
 			pr.wide = pr.shape.ok && pr.shape.runs > 0 && !pr.shape.stop[' ']
 		}

@@ -31,9 +31,14 @@ func hsPattern(pattern string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return hsTranslate(re)
+}
+
+// hsTranslate is hsPattern for a parsed regex.
+func hsTranslate(re *syntax.Regexp) (string, error) {
 	var b strings.Builder
 	if err := writeHS(&b, re); err != nil {
-		return "", fmt.Errorf("%q: %w", pattern, err)
+		return "", fmt.Errorf("%q: %w", re, err)
 	}
 	return b.String(), nil
 }
@@ -149,7 +154,10 @@ func writeByte(b *strings.Builder, c byte) {
 		b.WriteByte(c)
 		return
 	}
-	fmt.Fprintf(b, `\x%02x`, c)
+	const hexDigits = "0123456789abcdef"
+	b.WriteString(`\x`)
+	b.WriteByte(hexDigits[c>>4])
+	b.WriteByte(hexDigits[c&15])
 }
 
 // writeClass writes a character class: its ASCII part as a class, and a

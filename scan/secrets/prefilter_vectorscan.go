@@ -70,11 +70,11 @@ func newVectorscan(e *engine, cacheDir string) (*vectorscan, error) {
 		patterns = append(patterns, p)
 	}
 	for n, pr := range e.rules {
-		if pr.rule.Regex == nil || keywordGated(&pr) {
+		if pr.syntax == nil || keywordGated(&pr) {
 			v.loose = append(v.loose, n)
 			continue
 		}
-		expr, err := hsPattern(pr.rule.Regex.String())
+		expr, err := hsTranslate(pr.syntax)
 		if err != nil {
 			v.loose = append(v.loose, n)
 			continue
@@ -182,10 +182,17 @@ func (v *vectorscan) dropPattern(patterns []*hyperscan.Pattern, i int) {
 // them.
 func databaseKey(patterns []*hyperscan.Pattern) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "imagescan vectorscan 1|%s\n", hyperscan.Version())
+	line := fmt.Appendf(nil, "imagescan vectorscan 1|%s\n", hyperscan.Version())
 	for _, p := range patterns {
-		fmt.Fprintf(h, "%d|%d|%q\n", p.Id, p.Flags, p.Expression)
+		h.Write(line)
+		line = strconv.AppendInt(line[:0], int64(p.Id), 10)
+		line = append(line, '|')
+		line = strconv.AppendUint(line, uint64(p.Flags), 10)
+		line = append(line, '|')
+		line = strconv.AppendQuote(line, p.Expression)
+		line = append(line, '\n')
 	}
+	h.Write(line)
 	return hex.EncodeToString(h.Sum(nil))[:32]
 }
 

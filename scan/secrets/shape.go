@@ -44,6 +44,11 @@ func shapeOf(pattern string, keywords []string) shape {
 	if err != nil {
 		return shape{}
 	}
+	return shapeOfRegexp(re, keywords)
+}
+
+// shapeOfRegexp is shapeOf for a parsed regex.
+func shapeOfRegexp(re *syntax.Regexp, keywords []string) shape {
 	m := measure(re)
 	s := shape{bounded: m.bytes, runs: m.runs, ok: m.ok && m.bytes <= maxShapeBytes && m.runs <= maxShapeRuns}
 	stops := 0
