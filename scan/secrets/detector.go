@@ -41,6 +41,7 @@ type Detector struct {
 	engine    *engine
 	allowlist []*config.Allowlist
 	rules     int
+	memo      memo
 }
 
 var _ finding.Detector = (*Detector)(nil)
@@ -128,11 +129,20 @@ func (d *Detector) SkipContent(path string) string {
 // DetectFile implements finding.Detector.
 func (d *Detector) DetectFile(ctx context.Context, f finding.File) []finding.Match {
 	out := parseCredentialFiles(f.Path, f.Content)
-	out = append(out, urlCredentials(f.Content, "url-credentials", "")...)
-	for _, gf := range d.engine.detect(ctx, f.Path, f.Content) {
+	out = append(out, d.contentMatches(f.Path, f.Content, func() bool { return ctx.Err() != nil }, func() []finding.Match {
+		return d.rulesOn(ctx, f.Path, f.Content)
+	})...)
+	return judge(f.Path, dropCovered(dropExamples(out)))
+}
+
+// rulesOn returns what the rules find in content, the file at path:
+// gitleaks' rules and the URL passwords.
+func (d *Detector) rulesOn(ctx context.Context, path string, content []byte) []finding.Match {
+	out := urlCredentials(content, "url-credentials", "")
+	for _, gf := range d.engine.detect(ctx, path, content) {
 		out = append(out, fromGitleaks(gf))
 	}
-	return judge(f.Path, dropCovered(dropExamples(out)))
+	return out
 }
 
 // DetectVariable implements finding.Detector.
