@@ -3,7 +3,9 @@
 // another image sharing its base layers, skips the layers already
 // scanned. Entries are keyed by the caller (scan.Run keys them by diff_id,
 // rules and options) and hold what scan/layers.Result.Snapshot writes:
-// redacted secrets only, unless the run showed secrets.
+// redacted secrets only, unless the run showed secrets. Beside them it
+// keeps the keys of file contents the rules found nothing in, so that a
+// file met again in another layer is not scanned again.
 package layercache
 
 import (
@@ -18,7 +20,12 @@ import (
 	"github.com/imagescan/imagescan/internal/outfile"
 )
 
-var bucket = []byte("layers")
+// Buckets: layer scans by the caller's key, and the keys of contents the
+// rules found nothing in (see secrets.ContentStore).
+var (
+	bucket   = []byte("layers")
+	contents = []byte("contents")
+)
 
 // ErrInUse is returned by Open when another process holds the cache.
 var ErrInUse = errors.New("the layer cache is in use by another imagescan")
@@ -91,7 +98,10 @@ func open(path string) (*Store, error) {
 		return nil, fmt.Errorf("opening the layer cache %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		_, err := tx.CreateBucketIfNotExists(bucket)
+		if _, err := tx.CreateBucketIfNotExists(bucket); err != nil {
+			return err
+		}
+		_, err := tx.CreateBucketIfNotExists(contents)
 		return err
 	})
 	if err != nil {
@@ -124,6 +134,29 @@ func (s *Store) Put(key string, data []byte) error {
 func (s *Store) Delete(key string) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucket).Delete([]byte(key))
+	})
+}
+
+// HasContent reports whether key was added by AddContents.
+func (s *Store) HasContent(key []byte) bool {
+	var ok bool
+	_ = s.db.View(func(tx *bolt.Tx) error {
+		ok = tx.Bucket(contents).Get(key) != nil
+		return nil
+	})
+	return ok
+}
+
+// AddContents adds keys, in one write.
+func (s *Store) AddContents(keys [][]byte) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(contents)
+		for _, k := range keys {
+			if err := b.Put(k, []byte{1}); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 

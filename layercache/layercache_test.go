@@ -101,3 +101,26 @@ func TestCacheFileIsNeverReachedThroughASymlink(t *testing.T) {
 		t.Errorf("cache file mode %v (%v), want 0600", info.Mode().Perm(), err)
 	}
 }
+
+func TestContentKeys(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := []byte("key a"), []byte("key b")
+	if s.HasContent(a) {
+		t.Fatal("an empty cache has a content key")
+	}
+	if err := s.AddContents([][]byte{a}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if s, err = Open(dir); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if !s.HasContent(a) || s.HasContent(b) {
+		t.Errorf("after reopening: key a %v (want true), key b %v (want false)", s.HasContent(a), s.HasContent(b))
+	}
+}

@@ -340,8 +340,15 @@ func openCache(f scanFlags, det *secrets.Detector, stderr io.Writer) (scan.Optio
 		fmt.Fprintf(stderr, "imagescan: scanning without the layer cache: %v\n", err)
 		return nil, func() {}
 	}
-	rules := det.Fingerprint() + "|" + executableID()
-	return scan.WithLayerStore(store, rules, f.showSecrets), func() { store.Close() }
+	build := executableID()
+	det.KeepCleanContents(store, build)
+	closeStore := func() {
+		if err := det.FlushContents(); err != nil {
+			fmt.Fprintf(stderr, "imagescan: layer cache: %v\n", err)
+		}
+		store.Close()
+	}
+	return scan.WithLayerStore(store, det.Fingerprint()+"|"+build, f.showSecrets), closeStore
 }
 
 // executableID is a digest of the running program, so that cache entries
