@@ -1,6 +1,7 @@
 package secrets_test
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/hex"
@@ -115,6 +116,9 @@ func generated(t testing.TB, d *secrets.Detector, perRule int) map[string][]stri
 			g.SetSeed(int64(seed))
 			out[id] = append(out[id], g.Generate(1+seed%10))
 		}
+		if s, ok := handSamples[id]; ok {
+			out[id] = append(out[id], s)
+		}
 	}
 	return out
 }
@@ -154,10 +158,60 @@ func TestEngineMatchesGitleaks(t *testing.T) {
 				fmt.Fprintf(&b, "const %s%d = \"%s\";\n%s\n%s%s%s\n", name, i, e, e, minified(r, 400), e, minified(r, 400))
 			}
 		}
-		if !sameAsGitleaks(t, d, "srv/app/main.js", []byte(b.String())) {
+		text, path := []byte(b.String()), cmp.Or(samplePaths[id], "srv/app/main.js")
+		if !sameAsGitleaks(t, d, path, text) {
 			return
 		}
+		if n := countRule(secrets.GitleaksKeys(d, path, text), id); n < minFindingsPerRule {
+			t.Errorf("%s: %d findings of the rule in its own samples, want %d or more", id, n, minFindingsPerRule)
+		}
 	}
+}
+
+// minFindingsPerRule is how many findings of its own rule each rule's
+// text must give, so that a rule neither side finds cannot pass unseen.
+const minFindingsPerRule = 2
+
+// samplePaths are paths for the rules that apply only to some files.
+var samplePaths = map[string]string{
+	"freemius-secret-key":    "srv/app/config.php",
+	"hashicorp-tf-password":  "srv/infra/main.tf",
+	"kubernetes-secret-yaml": "srv/deploy/secret.yaml",
+	"nuget-config-password":  "srv/app/nuget.config",
+}
+
+// handSamples are matches of the rules whose generated strings never
+// match: the generator fills a literal "." of a host name, and case-folds
+// letters, where the rule or its keyword wants them as they are; for the
+// generic rule it makes values too plain to pass its entropy, and for the
+// Kubernetes one, runs of any byte where a manifest has its lines.
+var handSamples = map[string]string{
+	"generic-api-key":           "api_key = \"" + randomText(24, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 7) + "\"",
+	"sidekiq-sensitive-url":     "https://" + randomText(8, "0123456789abcdef", 8) + ":" + randomText(8, "0123456789abcdef", 9) + "@gems.contribsys.com/",
+	"slack-webhook-url":         "https://hooks.slack.com/services/" + randomText(44, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 10),
+	"slack-config-access-token": "xoxe.xoxp-1-" + randomText(164, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 11),
+	"kubernetes-secret-yaml":    "kind: Secret\nmetadata:\n  name: db\ndata:\n  password: " + randomText(24, "abcdefghijklmnopqrstuvwxyz0123456789+/", 12) + "\n",
+}
+
+// randomText returns n characters of alphabet drawn from a fixed seed.
+func randomText(n int, alphabet string, seed uint64) string {
+	r := rand.New(rand.NewPCG(seed, seed+1))
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = alphabet[r.IntN(len(alphabet))]
+	}
+	return string(b)
+}
+
+// countRule counts the keys of rule id.
+func countRule(keys []string, id string) int {
+	n := 0
+	for _, k := range keys {
+		if strings.HasPrefix(k, id+"|") {
+			n++
+		}
+	}
+	return n
 }
 
 // minified is random text shaped like minified JavaScript: one long line
