@@ -13,7 +13,10 @@
 // like base64, hex, percent or unicode escapes (encoded.go). Rules it
 // cannot bound run on the whole file. Every match is judged as gitleaks
 // judges it. Tests and fuzz targets compare the engine with gitleaks' own
-// detector on generated samples of every rule, in both builds.
+// detector on generated samples of every rule, in both builds. A content
+// met again is not scanned again (memo.go): the rules' matches are kept by
+// its SHA-256 for the run, and, with a ContentStore, the keys of clean
+// contents between runs.
 //
 // It is the only package that imports gitleaks. gitleaks keeps process-wide
 // state (a zerolog logger that writes to stderr, viper-driven config
