@@ -12,6 +12,7 @@ const (
 	SkipNestedLimit          = "nested_limit"      // an archive that would yield more than its size or ratio budget
 	SkipNestedTooLarge       = "nested_too_large"  // a zip too large to hold in memory for reading
 	SkipNestedBroken         = "nested_unreadable" // an archive that is corrupt or truncated
+	SkipSparseLimit          = "sparse_limit"      // a sparse file longer than the archive budget: only its start is read
 	SuppressThirdParty       = "third_party_generic"
 	SuppressThirdPartySample = "third_party_sample"
 	SuppressBaseline         = "baseline" // the finding's fingerprint is in the --baseline report

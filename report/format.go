@@ -17,6 +17,7 @@ var reasonText = map[string]string{
 	"nested_limit":        "archives past their size or ratio limit",
 	"nested_too_large":    "zip archives too large to read",
 	"nested_unreadable":   "corrupt or truncated archives",
+	"sparse_limit":        "sparse files past 512 MiB (their start was read)",
 	"third_party_generic": "generic-rule matches in third-party packages",
 	"third_party_sample":  "matches in third-party tests, examples and docs",
 	"baseline":            "findings in the baseline",

@@ -224,6 +224,9 @@ func (w *walker) entry(ord int, hdr *tar.Header, tr *tar.Reader) error {
 	case tar.TypeReg:
 		w.budget = w.opt.archiveBudget(hdr.Size)
 		return w.file(target{ord: ord, layer: p, path: p}, tr)
+	case tar.TypeGNUSparse:
+		w.budget = w.opt.archiveBudget(hdr.Size)
+		return w.file(target{ord: ord, layer: p, path: p}, w.sparse(hdr, tr))
 	case tar.TypeLink:
 		w.res.Coverage.Links++
 		if t := cleanPath(hdr.Linkname); t != p {
@@ -280,6 +283,19 @@ func (w *walker) file(t target, r io.Reader) error {
 	}
 	w.add(t, sum, ms)
 	return nil
+}
+
+// sparse returns the content of an old-GNU sparse entry (type S, as
+// `tar --sparse --format=gnu` writes), whose holes read as zeros. Its
+// size is what the header says, however little data the tarball holds,
+// so only its first MaxArchiveBytes are read; a longer one is counted.
+// (PAX sparse entries come as regular files, read the same way.)
+func (w *walker) sparse(hdr *tar.Header, r io.Reader) io.Reader {
+	if hdr.Size > w.opt.MaxArchiveBytes {
+		w.res.Coverage.Skip(finding.SkipSparseLimit)
+		return io.LimitReader(r, w.opt.MaxArchiveBytes)
+	}
+	return r
 }
 
 // peeker returns the reusable buffered reader of an archive depth, reset
