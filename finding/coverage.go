@@ -4,7 +4,8 @@ import "maps"
 
 // Reasons a file's content is not scanned, or a match is not reported.
 const (
-	SkipBinary               = "binary"            // NUL bytes in the first 8000 bytes; path rules still run
+	SkipBinary               = "binary"            // a binary file, with --skip-binaries; path rules still run
+	SkipPacked               = "packed"            // compressed or packed in a format imagescan does not open (xz, zstd, bzip2, ar, 7z, RAR, LZ4); path rules still run
 	SkipAllowlisted          = "allowlisted_path"  // the rule set allowlists the path (images, fonts, …)
 	SkipUnreadable           = "unreadable"        // the tar stream failed inside the file
 	SkipUnknownType          = "unknown_type"      // a tar entry type imagescan does not know
@@ -27,6 +28,7 @@ type Coverage struct {
 	Unread       int64 // layers that could not be read to their end
 
 	Files    int64 // regular files whose content was scanned
+	Binaries int64 // of those, binary files scanned through their printable strings
 	Bytes    int64 // bytes of content scanned
 	Links    int64 // symlinks and hardlinks, recorded and never followed
 	Removed  int64 // whiteout and opaque-directory markers
@@ -45,6 +47,7 @@ func (c *Coverage) Add(o Coverage) {
 	c.CachedLayers += o.CachedLayers
 	c.Unread += o.Unread
 	c.Files += o.Files
+	c.Binaries += o.Binaries
 	c.Bytes += o.Bytes
 	c.Links += o.Links
 	c.Removed += o.Removed

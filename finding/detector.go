@@ -8,8 +8,10 @@ type File struct {
 	// for text that is not a file (a history entry, a config field).
 	Path string
 	// Content is the text to scan. It is nil when only the path is to be
-	// judged, as for a binary file or a symlink.
+	// judged, as for a symlink or a binary file not read.
 	Content []byte
+	// Binary says Content is the printable strings of a binary file.
+	Binary bool
 }
 
 // Match is one secret a Detector found in one File or variable.
@@ -20,6 +22,9 @@ type Match struct {
 
 	// Line and Column are 1-based within File.Content, 0 when not applicable.
 	Line, Column int
+	// Offset is the byte offset of the secret in a binary file, whose
+	// matches have no line; 0 otherwise.
+	Offset int64
 
 	// Severity says how bad the leak is.
 	Severity Severity
@@ -49,14 +54,16 @@ type Detector interface {
 	DetectVariable(ctx context.Context, name, value string) []Match
 }
 
-// Best keeps, of the matches that report the same secret at the same line,
+// Best keeps, of the matches that report the same secret at the same line
+// (or, in a binary file, offset),
 // the one with the lowest Priority, and drops suppressed matches after
 // counting them into suppressed (which may be nil when the caller does not
 // count). The order of the survivors follows their first appearance.
 func Best(matches []Match, suppressed map[string]int64) []Match {
 	type key struct {
-		raw  string
-		line int
+		raw    string
+		line   int
+		offset int64
 	}
 	best := make(map[key]int, len(matches))
 	var out []Match
@@ -67,7 +74,7 @@ func Best(matches []Match, suppressed map[string]int64) []Match {
 			}
 			continue
 		}
-		k := key{m.Secret.Raw(), m.Line}
+		k := key{m.Secret.Raw(), m.Line, m.Offset}
 		if i, ok := best[k]; ok {
 			if m.Priority < out[i].Priority {
 				out[i] = m

@@ -48,6 +48,12 @@ type Location struct {
 	Path   string // file path inside the layer, without a leading slash
 	Line   int    // 1-based; 0 when not applicable
 	Column int    // 1-based; 0 when not applicable
+	// Content says how the file was read when it was not plain text:
+	// ContentUTF16LE or ContentUTF16BE (decoded; Line and Column are in
+	// the decoded text), or ContentBinary (its printable strings; Offset
+	// is where the secret starts in the file, and there is no line).
+	Content string
+	Offset  int64
 
 	Field    string // for history and config: e.g. "config.Env[3]", "history[7].created_by"
 	Variable string // the build arg, ENV or LABEL name the secret was assigned to, if any
@@ -65,6 +71,13 @@ type Location struct {
 	// the bytes are what the image holds, but not what it says it holds.
 	Unverified bool
 }
+
+// How a file's content was read, when not as plain text.
+const (
+	ContentBinary  = "binary"
+	ContentUTF16LE = "utf-16le"
+	ContentUTF16BE = "utf-16be"
+)
 
 // Finding is one secret at one location.
 type Finding struct {

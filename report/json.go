@@ -83,6 +83,8 @@ type jsonLocation struct {
 	Path           string `json:"path,omitempty"`
 	Line           int    `json:"line,omitempty"`
 	Column         int    `json:"column,omitempty"`
+	Content        string `json:"content,omitempty"`
+	Offset         *int64 `json:"offset,omitempty"`
 	Field          string `json:"field,omitempty"`
 	Variable       string `json:"variable,omitempty"`
 	Status         string `json:"status"`
@@ -98,6 +100,7 @@ type jsonCoverage struct {
 	UnreadLayers int64            `json:"unread_layers"`
 	CachedLayers int64            `json:"cached_layers"`
 	Files        int64            `json:"files"`
+	Binaries     int64            `json:"binary_files"`
 	Bytes        int64            `json:"bytes"`
 	Links        int64            `json:"links"`
 	Whiteouts    int64            `json:"whiteouts"`
@@ -168,6 +171,8 @@ func location(l finding.Location, red *redactor) jsonLocation {
 		Path:           red.text(l.Path),
 		Line:           l.Line,
 		Column:         l.Column,
+		Content:        l.Content,
+		Offset:         offset(l),
 		Field:          l.Field,
 		Variable:       l.Variable,
 		Status:         string(l.Status),
@@ -178,10 +183,18 @@ func location(l finding.Location, red *redactor) jsonLocation {
 	}
 }
 
+// offset is a binary file's offset, nil for other locations.
+func offset(l finding.Location) *int64 {
+	if l.Content != finding.ContentBinary {
+		return nil
+	}
+	return &l.Offset
+}
+
 func coverage(c finding.Coverage) jsonCoverage {
 	return jsonCoverage{
 		Layers: c.Layers, SharedLayers: c.SharedLayers, UnreadLayers: c.Unread, CachedLayers: c.CachedLayers,
-		Files: c.Files, Bytes: c.Bytes, Links: c.Links, Whiteouts: c.Removed, Archives: c.Archives,
+		Files: c.Files, Binaries: c.Binaries, Bytes: c.Bytes, Links: c.Links, Whiteouts: c.Removed, Archives: c.Archives,
 		Skipped: nonNilMap(c.Skipped), Suppressed: nonNilMap(c.Suppressed),
 	}
 }

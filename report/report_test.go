@@ -97,8 +97,9 @@ func TestJSONShape(t *testing.T) {
 				Location map[string]any `json:"location"`
 			} `json:"findings"`
 			Coverage struct {
-				Files   int              `json:"files"`
-				Skipped map[string]int64 `json:"skipped"`
+				Files    int              `json:"files"`
+				Binaries int              `json:"binary_files"`
+				Skipped  map[string]int64 `json:"skipped"`
 			} `json:"coverage"`
 			Errors []string `json:"errors"`
 		} `json:"images"`
@@ -118,7 +119,7 @@ func TestJSONShape(t *testing.T) {
 	if hist["path"] != nil || hist["removed_by_layer"] != nil || hist["field"] != "history[5].created_by" {
 		t.Errorf("history location = %v, want no path and a null removed_by_layer", hist)
 	}
-	if img.Coverage.Skipped["binary"] != 1 {
+	if img.Coverage.Binaries != 1 || img.Coverage.Skipped == nil {
 		t.Errorf("coverage = %+v", img.Coverage)
 	}
 }

@@ -119,8 +119,9 @@ type sarifPhysical struct {
 }
 
 type sarifRegion struct {
-	StartLine   int `json:"startLine"`
-	StartColumn int `json:"startColumn,omitempty"`
+	StartLine   int    `json:"startLine,omitempty"`
+	StartColumn int    `json:"startColumn,omitempty"`
+	ByteOffset  *int64 `json:"byteOffset,omitempty"`
 }
 
 type sarifLogicalLoc struct {
@@ -229,7 +230,10 @@ func (b *sarifBuilder) location(f finding.Finding, res *scan.Result, red *redact
 		files[key] = i
 	}
 	loc := sarifLocation{Physical: sarifPhysical{Artifact: sarifArtifactLocation{URI: fileURI, Index: &i}}}
-	if l.Line > 0 {
+	switch {
+	case l.Content == finding.ContentBinary:
+		loc.Physical.Region = &sarifRegion{ByteOffset: &l.Offset}
+	case l.Line > 0:
 		loc.Physical.Region = &sarifRegion{StartLine: l.Line, StartColumn: max(l.Column, 0)}
 	}
 	return loc
@@ -263,7 +267,7 @@ func sarifProperties(f finding.Finding, res *scan.Result, red *redactor) map[str
 		"kind": l.Kind, "layer_index": l.LayerIndex, "layer_digest": l.LayerDigest, "diff_id": l.DiffID,
 		"history_index": l.HistoryIndex, "created_by": l.CreatedBy, "path": l.Path, "line": l.Line,
 		"field": l.Field, "variable": l.Variable, "status": l.Status, "removed_by_layer": l.RemovedByLayer, "visible_at": l.VisibleAt,
-		"file_sha256": l.FileSHA256, "unverified": l.Unverified,
+		"file_sha256": l.FileSHA256, "unverified": l.Unverified, "content": l.Content, "offset": l.Offset,
 	}
 }
 

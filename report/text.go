@@ -211,7 +211,12 @@ func bySeverity(groups [][]finding.Finding) string {
 }
 
 func fileRef(loc finding.Location) string {
-	if loc.Line > 0 {
+	switch {
+	case loc.Content == finding.ContentBinary:
+		return fmt.Sprintf("%s@%d (binary)", loc.Path, loc.Offset)
+	case loc.Line > 0 && loc.Content != "":
+		return fmt.Sprintf("%s:%d (%s)", loc.Path, loc.Line, loc.Content)
+	case loc.Line > 0:
 		return fmt.Sprintf("%s:%d", loc.Path, loc.Line)
 	}
 	return loc.Path
@@ -264,7 +269,14 @@ func summary(res *scan.Result, groups [][]finding.Finding) string {
 		fmt.Fprintf(&b, ", %d in deleted or overwritten files (still recoverable from the image)", hidden)
 	}
 	c := res.Coverage
-	fmt.Fprintf(&b, "; scanned %s (%s) in %s", plural(int(c.Files), "file"), bytesText(c.Bytes), plural(int(c.Layers+c.SharedLayers+c.CachedLayers), "layer"))
+	binaries := ""
+	if c.Binaries > 0 {
+		binaries = fmt.Sprintf("; %d binary, read by its strings", c.Binaries)
+		if c.Binaries > 1 {
+			binaries = fmt.Sprintf("; %d binary, read by their strings", c.Binaries)
+		}
+	}
+	fmt.Fprintf(&b, "; scanned %s (%s%s) in %s", plural(int(c.Files), "file"), bytesText(c.Bytes), binaries, plural(int(c.Layers+c.SharedLayers+c.CachedLayers), "layer"))
 	var reused []string
 	if c.SharedLayers > 0 {
 		reused = append(reused, fmt.Sprintf("%d shared with an image scanned before", c.SharedLayers))

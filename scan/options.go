@@ -46,6 +46,15 @@ func WithMaxRatio(n int64) Option {
 	}
 }
 
+// WithSkipBinaries scans binary files by their path alone, counted as
+// skipped, instead of through their printable strings.
+func WithSkipBinaries(skip bool) Option {
+	return func(o *options) error {
+		o.walk.SkipBinaries = skip
+		return nil
+	}
+}
+
 // WithMaxDepth sets how deep archives inside layer files are opened (see
 // layers.Options.MaxDepth). The default is 3; 0 opens none.
 func WithMaxDepth(n int) Option {

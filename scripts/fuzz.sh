@@ -11,6 +11,7 @@ targets=(
 	"./scan/secrets FuzzCredentialFiles"
 	"./scan/secrets FuzzEngine"
 	"./scan/secrets FuzzPrefilter"
+	"./scan/layers FuzzStrings"
 	"./scan/layers/layersfuzz FuzzWalk"
 	"./scan/layers/layersfuzz FuzzResolve"
 	"./report/reportfuzz FuzzReport"

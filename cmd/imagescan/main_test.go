@@ -379,7 +379,7 @@ func TestScanNoDetectReadsEverything(t *testing.T) {
 		t.Fatal(err)
 	}
 	img := doc.Images[0]
-	if got.code != 0 || len(img.Findings) != 0 || img.Coverage.Files != 6 || img.Coverage.Layers != 5 {
+	if got.code != 0 || len(img.Findings) != 0 || img.Coverage.Files != 7 || img.Coverage.Layers != 5 {
 		t.Errorf("exit %d, %d findings, coverage %+v: want every file read and nothing detected", got.code, len(img.Findings), img.Coverage)
 	}
 }

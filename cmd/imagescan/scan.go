@@ -28,24 +28,25 @@ import (
 )
 
 type scanFlags struct {
-	format      string
-	output      string
-	showSecrets bool
-	exitCode    int
-	failOn      string
-	jobs        int
-	noProgress  bool
-	platform    string
-	insecure    bool
-	allLocal    bool
-	rules       string
-	maxRatio    int64
-	maxDepth    int
-	cpuProfile  string
-	noDetect    bool
-	noCache     bool
-	cacheDir    string
-	stall       time.Duration
+	format       string
+	output       string
+	showSecrets  bool
+	exitCode     int
+	failOn       string
+	jobs         int
+	noProgress   bool
+	platform     string
+	insecure     bool
+	allLocal     bool
+	rules        string
+	maxRatio     int64
+	maxDepth     int
+	skipBinaries bool
+	cpuProfile   string
+	noDetect     bool
+	noCache      bool
+	cacheDir     string
+	stall        time.Duration
 
 	baseline       string
 	ignore         string
@@ -90,6 +91,7 @@ from the docker config ($DOCKER_CONFIG or ~/.docker) and its helpers.`,
 	fl.StringVar(&f.rules, "config", "", "gitleaks-format rules `FILE`: extends the defaults with [extend] useDefault = true, else replaces them")
 	fl.Int64Var(&f.maxRatio, "max-ratio", scan.DefaultMaxRatio, "stop reading a layer or archive that inflates past this many times its compressed size")
 	fl.IntVar(&f.maxDepth, "max-depth", layers.DefaultMaxDepth, "how deep archives inside layers are opened (0: none)")
+	fl.BoolVar(&f.skipBinaries, "skip-binaries", false, "scan binary files by their path alone, not their printable strings")
 	fl.StringVar(&f.baseline, "baseline", "", "an earlier JSON report `FILE`: findings whose fingerprints it lists are suppressed")
 	fl.StringVar(&f.ignore, "ignore", "", "fingerprints to suppress, one per line, # for comments (default: "+baseline.DefaultIgnoreFile+" when present)")
 	fl.BoolVar(&f.showSuppressed, "show-suppressed", false, "list suppressed findings in the report (they are always counted)")
@@ -200,7 +202,7 @@ func scanOptions(f scanFlags) ([]scan.Option, error) {
 	if f.maxDepth < 0 {
 		return nil, errors.New("--max-depth must not be negative")
 	}
-	opts := []scan.Option{scan.WithMaxRatio(f.maxRatio), scan.WithMaxDepth(f.maxDepth)}
+	opts := []scan.Option{scan.WithMaxRatio(f.maxRatio), scan.WithMaxDepth(f.maxDepth), scan.WithSkipBinaries(f.skipBinaries)}
 	if f.jobs != 0 {
 		if f.jobs < 0 {
 			return nil, errors.New("--jobs must be greater than zero")

@@ -39,7 +39,8 @@ type detectJob struct {
 	path    string
 	content []byte
 	cut     windowCut
-	whole   bool // the window is the whole file, not yet hashed
+	whole   bool       // the window is the whole file, not yet hashed
+	strings *binaryCut // content is a binary file's strings, placed by this cut
 
 	// The end of a file.
 	t   target
@@ -82,7 +83,7 @@ func (w *walker) startPipeline(workers int, slots chan struct{}) {
 }
 
 func (w *walker) detect(j *detectJob) {
-	j.matches = w.det.DetectFile(w.ctx, finding.File{Path: j.path, Content: j.content})
+	j.matches = w.det.DetectFile(w.ctx, finding.File{Path: j.path, Content: j.content, Binary: j.strings != nil})
 	close(j.done)
 }
 
@@ -91,8 +92,13 @@ func (w *walker) detect(j *detectJob) {
 // detects it itself rather than wait. whole says the window is the whole
 // file, whose digest is then taken from it if the file has findings.
 func (w *walker) queueWindow(path string, window []byte, cut windowCut, whole bool) {
+	w.queue(&detectJob{path: path, content: append([]byte(nil), window...), cut: cut, whole: whole, done: make(chan struct{})})
+}
+
+// queue hands window job j to a worker, once a slot is free, or detects it
+// in the walk's goroutine when the workers are all busy.
+func (w *walker) queue(j *detectJob) {
 	p := w.pipe
-	j := &detectJob{path: path, content: append([]byte(nil), window...), cut: cut, whole: whole, done: make(chan struct{})}
 	p.queue = append(p.queue, j)
 	p.queued += len(j.content)
 	p.slots <- struct{}{}
@@ -103,6 +109,12 @@ func (w *walker) queueWindow(path string, window []byte, cut windowCut, whole bo
 		<-p.slots
 	}
 	w.recordDone()
+}
+
+// queueStrings hands a copy of the strings text of a binary file's window
+// to a worker, as queueWindow does a text window.
+func (w *walker) queueStrings(path string, text []byte, cut binaryCut) {
+	w.queue(&detectJob{path: path, content: append([]byte(nil), text...), strings: &cut, done: make(chan struct{})})
 }
 
 // endFile queues the end of file t, whose digest is sum (empty when
@@ -143,6 +155,10 @@ func (w *walker) pop() {
 	p.queue = p.queue[1:]
 	if j.content != nil {
 		p.queued -= len(j.content)
+		if j.strings != nil {
+			p.window = append(p.window, j.strings.place(j.content, j.matches)...)
+			return
+		}
 		p.window = append(p.window, j.cut.place(j.matches)...)
 		if j.whole {
 			p.whole = j.content

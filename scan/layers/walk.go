@@ -55,6 +55,9 @@ type Options struct {
 	// value none (every window is detected in the walk's goroutine).
 	// Detectors must be safe for concurrent use.
 	Workers int
+	// SkipBinaries scans binary files by their path alone, as skipped,
+	// instead of through their printable strings.
+	SkipBinaries bool
 	// Slots, when not nil, bounds how many windows are in detection at
 	// once across every walk given the same channel (its capacity), so
 	// that layers walked in parallel do not run more detections than
@@ -88,7 +91,7 @@ func (o Options) withDefaults() Options {
 // Slots, which change only how fast), for keying stored walks.
 func (o Options) Key() string {
 	o = o.withDefaults()
-	return fmt.Sprintf("window %d overlap %d depth %d archive %d ratio %d", o.Window, o.Overlap, o.MaxDepth, o.MaxArchiveBytes, o.MaxRatio)
+	return fmt.Sprintf("window %d overlap %d depth %d archive %d ratio %d skip-binaries %t", o.Window, o.Overlap, o.MaxDepth, o.MaxArchiveBytes, o.MaxRatio, o.SkipBinaries)
 }
 
 // archiveBudget is how many uncompressed bytes the archives in a layer file
@@ -148,6 +151,10 @@ type walker struct {
 	// it when the file's digest is needed.
 	unhashed []byte
 
+	// text and runs are the strings of a binary file's current window.
+	text []byte
+	runs []stringRun
+
 	peek   []*bufio.Reader // one per archive depth, reused
 	budget int64           // uncompressed bytes archives in the current layer file may still yield
 	pipe   *pipeline       // the detect workers; nil when files are detected in the walk's goroutine
@@ -160,6 +167,9 @@ type target struct {
 	layer string // the layer file's path
 	path  string // the path reported: the layer path, or a chain like a.tgz!package/.npmrc
 	depth int    // how many archives the file is inside
+	// content is how the file is read when not as plain text: a
+	// finding.Content* value.
+	content string
 }
 
 // Walk reads the uncompressed layer tarball r to its last entry, once, and
@@ -267,15 +277,14 @@ func (w *walker) file(t target, r io.Reader) error {
 		return w.archive(t, br, k)
 	}
 	w.hash.Reset()
-	ms, lazySum, binary, err := w.windows(t.path, br)
+	ms, lazySum, binary, err := w.windows(t.path, br, true)
 	if err != nil {
 		w.res.Coverage.Skip(finding.SkipUnreadable)
 		w.add(t, "", ms)
 		return fmt.Errorf("reading %s: %w", t.path, err)
 	}
 	if binary {
-		w.res.Coverage.Skip(finding.SkipBinary)
-		return w.binaryFile(t, br)
+		return w.notText(t, br)
 	}
 	sum := "" // taken when the findings are recorded
 	if !lazySum {
@@ -357,6 +366,8 @@ func (w *walker) record(t target, sum string, ms []finding.Match) {
 				Path:           t.path,
 				Line:           m.Line,
 				Column:         m.Column,
+				Content:        t.content,
+				Offset:         m.Offset,
 				Status:         finding.Visible,
 				RemovedByLayer: -1,
 				FileSHA256:     sum,

@@ -104,7 +104,7 @@ func TestWalkFindsSecretsAndCountsWhatItSkips(t *testing.T) {
 		fixture.Opaque("cache"),
 		fixture.File("app/node_modules/x/index.js", "x SECRET=in-node-modules\n"),
 	)
-	res := walk(t, 2, layer, Options{})
+	res := walk(t, 2, layer, Options{SkipBinaries: true})
 	want := []found{
 		{"app/.env", "s3cr3t-value-one", 2, 12, finding.Visible, -1, sha(env)},
 		{"app/client.p12", "", 0, 0, finding.Visible, -1, sha("\x30\x82\x00binary")},

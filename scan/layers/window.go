@@ -10,9 +10,9 @@ import (
 
 // windows hands the file's content to the detector one window at a time
 // and returns its matches with lines and columns made relative to the
-// whole file. binary is true, and nothing is scanned, when the first
-// window has a NUL byte in its first 8000 bytes; the caller then owns the
-// rest of r, and w.unhashed holds what was read of it. With a pipeline,
+// whole file. With sniff, binary is true, and nothing is scanned, when
+// the first window has a NUL byte in its first 8000 bytes; the caller
+// then owns the rest of r, and w.unhashed holds what was read of it. With a pipeline,
 // the windows are queued for its workers instead, and their matches
 // recorded when the caller ends the file (endFile).
 //
@@ -21,7 +21,7 @@ import (
 // into w.hash; one read in a single window (most files) only when it has
 // findings, here or, with a pipeline, when they are recorded (lazySum is
 // then true and w.hash holds nothing).
-func (w *walker) windows(p string, r io.Reader) (ms []finding.Match, lazySum, binary bool, err error) {
+func (w *walker) windows(p string, r io.Reader, sniff bool) (ms []finding.Match, lazySum, binary bool, err error) {
 	var (
 		buf      = w.buf
 		n        int // bytes in buf
@@ -39,7 +39,7 @@ func (w *walker) windows(p string, r io.Reader) (ms []finding.Match, lazySum, bi
 		if rerr != nil {
 			return ms, false, false, rerr
 		}
-		if first && bytes.IndexByte(buf[:min(n, sniffLen)], 0) >= 0 {
+		if sniff && first && bytes.IndexByte(buf[:min(n, sniffLen)], 0) >= 0 {
 			w.unhashed = buf[:n]
 			return nil, false, true, nil
 		}
