@@ -132,7 +132,7 @@ func (d *Detector) DetectFile(ctx context.Context, f finding.File) []finding.Mat
 	out = append(out, d.contentMatches(f.Path, f.Content, func() bool { return ctx.Err() != nil }, func() []finding.Match {
 		return d.rulesOn(ctx, f.Path, f.Content)
 	})...)
-	return judge(f.Path, dropCovered(dropExamples(out)))
+	return judge(f.Path, f.Binary, dropCovered(dropExamples(out)))
 }
 
 // rulesOn returns what the rules find in content, the file at path:
@@ -151,7 +151,7 @@ func (d *Detector) DetectVariable(_ context.Context, name, value string) []findi
 	if !secretName(name) || notASecret(value) {
 		return nil
 	}
-	return judge("", []finding.Match{{
+	return judge("", false, []finding.Match{{
 		RuleID:      "secret-named-variable",
 		Description: fmt.Sprintf("A value assigned to %s, a name that says it holds a secret.", name),
 		Secret:      finding.NewSecret(value),
@@ -236,16 +236,21 @@ func dropCovered(ms []finding.Match) []finding.Match {
 }
 
 // judge applies the rules that depend on where a match is. In third-party
-// trees, context-free matches and matches in the packages' own tests,
-// examples and docs are suppressed (counted, not reported). Elsewhere,
-// likely test values are low severity.
-func judge(path string, ms []finding.Match) []finding.Match {
-	thirdParty := inThirdPartyTree(path)
+// trees, and in the binaries OS packages install, context-free matches and
+// matches in the packages' own tests, examples and docs are suppressed
+// (counted, not reported); so are private keys in those binaries, which
+// are libraries' self-test keys. Elsewhere, likely test values are low
+// severity. binary says the match is in a binary file's strings.
+func judge(path string, binary bool, ms []finding.Match) []finding.Match {
+	osBinary := binary && osPackagedBinary(path)
+	thirdParty := osBinary || inThirdPartyTree(path)
 	for i := range ms {
 		m := &ms[i]
 		switch {
 		case thirdParty && contextFree(*m):
 			m.Suppressed = finding.SuppressThirdParty
+		case osBinary && m.RuleID == "private-key":
+			m.Suppressed = finding.SuppressThirdPartySample
 		case thirdParty && isSample(path) && !fromCredentialFile(*m):
 			m.Suppressed = finding.SuppressThirdPartySample
 		case inTestTree(path) || likelyTestValue(m.Secret.Raw()):

@@ -46,6 +46,20 @@ func inThirdPartyTree(path string) bool {
 	return false
 }
 
+// osBinaryTree matches where the OS package manager installs programs and
+// libraries: /usr (but not /usr/local, the image author's own), /bin,
+// /sbin and the /lib directories.
+var osBinaryTree = regexp.MustCompile(`^(?:usr/(?:bin|sbin|lib(?:32|64|x32)?|libexec|share)|bin|sbin|lib(?:32|64|x32)?)/`)
+
+// osPackagedBinary reports whether a binary file at path (not inside an
+// archive) lies where OS packages put programs and libraries. Their
+// strings hold what the upstream code compiled in, such as the private
+// keys a crypto library tests itself with: third-party policy applies,
+// and a private key there is a sample (see judge).
+func osPackagedBinary(path string) bool {
+	return !strings.Contains(path, "!") && osBinaryTree.MatchString(path)
+}
+
 // sampleFile matches the tests, fixtures, examples and documentation that
 // third-party packages ship, whose tokens are samples: test and example
 // directories, man and doc trees, READMEs and changelogs, files named like
