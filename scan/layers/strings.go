@@ -106,8 +106,7 @@ func appendRunsFrom(text []byte, runs []stringRun, block []byte, base int64, sta
 			chars++
 		}
 		if chars >= minRun {
-			runs = append(runs, stringRun{text: len(text), file: base + int64(from), unit: 1})
-			text = append(append(text, block[from:i]...), '\n')
+			text, runs = appendRun(text, runs, block, base, from, i)
 		}
 		if i >= probe {
 			break
@@ -115,6 +114,46 @@ func appendRunsFrom(text []byte, runs []stringRun, block []byte, base int64, sta
 		i++ // a byte no run holds
 	}
 	return text, runs, i
+}
+
+// appendRun appends the run block[from:to], and, when a length before it
+// says a shorter string starts it, that string too (see prefixed).
+func appendRun(text []byte, runs []stringRun, block []byte, base int64, from, to int) ([]byte, []stringRun) {
+	runs = append(runs, stringRun{text: len(text), file: base + int64(from), unit: 1})
+	text = append(append(text, block[from:to]...), '\n')
+	if s, e, ok := prefixed(block, from, to); ok {
+		runs = append(runs, stringRun{text: len(text), file: base + int64(s), unit: 1})
+		text = append(append(text, block[s:e]...), '\n')
+	}
+	return text, runs
+}
+
+// prefixed finds a length-prefixed string at the start of the run
+// block[from:to]: compiled Python, Java classes and many serialisations
+// store a string as its length and then its bytes, and the byte that
+// follows (the next value's type, say) may be printable and glue the
+// string to what comes after it, where a rule wants a word boundary. The
+// length is the byte before the run, or, after a zero, the run's first
+// byte (a two-byte big-endian length). The string must be ASCII, at least
+// minRun long, and end inside the run, before its end.
+func prefixed(block []byte, from, to int) (s, e int, ok bool) {
+	if from == 0 {
+		return 0, 0, false
+	}
+	s, n := from, int(block[from-1])
+	if block[from-1] == 0 {
+		s, n = from+1, int(block[from])
+	}
+	e = s + n
+	if n < minRun || e >= to {
+		return 0, 0, false
+	}
+	for _, c := range block[s:e] {
+		if !printableASCII[c] {
+			return 0, 0, false
+		}
+	}
+	return s, e, true
 }
 
 // utf8Char returns the length of the printable UTF-8 character of two or

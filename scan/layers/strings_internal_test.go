@@ -32,6 +32,10 @@ func naiveStrings(block []byte, base int64) ([]byte, []stringRun) {
 		if chars >= minRun {
 			runs = append(runs, stringRun{text: len(text), file: base + int64(from), unit: 1})
 			text = append(append(text, block[from:i]...), '\n')
+			if s, e, ok := prefixed(block, from, i); ok {
+				runs = append(runs, stringRun{text: len(text), file: base + int64(s), unit: 1})
+				text = append(append(text, block[s:e]...), '\n')
+			}
 		}
 		if i == from {
 			i++
@@ -95,4 +99,28 @@ func FuzzStrings(f *testing.F) {
 	f.Fuzz(func(t *testing.T, block []byte) {
 		checkStrings(t, block)
 	})
+}
+
+func TestLengthPrefixedStringsStandAlone(t *testing.T) {
+	for _, c := range []struct {
+		block string
+		want  string // the string found apart from its run, or ""
+	}{
+		{"\xda\x14AKIA4A7UNZQWWYEVFSS5z\teu-west-1N)", "AKIA4A7UNZQWWYEVFSS5"}, // Python's marshal
+		{"\x01\x00\x0cclient_tokenA\x00\x01", "client_token"},                  // a Java constant, its length a printable byte
+		{"\x14AKIA4A7UNZQWWYEVFSS5", ""},                                       // the run is the string: nothing more
+		{"\x05abcdefghijk", ""},                                                // too short to stand alone
+		{"\x0babc\xc3\xa9defghijk", ""},                                        // not ASCII
+	} {
+		block := []byte(c.block)
+		text, _ := appendStrings(nil, nil, block, 0)
+		lines := bytes.Split(bytes.TrimSuffix(text, []byte("\n")), []byte("\n"))
+		got := ""
+		if len(lines) > 1 {
+			got = string(lines[1])
+		}
+		if got != c.want {
+			t.Errorf("%q: strings %q, want %q apart", c.block, lines, c.want)
+		}
+	}
 }
