@@ -261,6 +261,9 @@ func (r *run) assemble() {
 	}
 	if r.hist != nil {
 		r.res.Findings = append(r.res.Findings, r.hist.Findings...)
+		if r.hist.Deeper > 0 {
+			r.warn(fmt.Sprintf("config: %d values nested more than %d levels deep were not searched", r.hist.Deeper, history.MaxDocumentDepth))
+		}
 	}
 	for i := range r.res.Findings {
 		r.complete(&r.res.Findings[i])

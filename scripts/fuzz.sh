@@ -8,6 +8,7 @@ time=${1:-20s}
 tags=${FUZZ_TAGS:-gore2regex,re2_cgo,vectorscan} # the README's fast build
 targets=(
 	"./scan/history FuzzParse"
+	"./scan/history FuzzConfigStrings"
 	"./scan/secrets FuzzCredentialFiles"
 	"./scan/secrets FuzzEngine"
 	"./scan/secrets FuzzPrefilter"

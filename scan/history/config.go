@@ -18,6 +18,8 @@ import (
 type Config struct {
 	v1.ConfigFile
 	ContainerConfig *v1.Config `json:"container_config,omitempty"`
+
+	raw []byte // as read, for the fields ConfigFile does not name
 }
 
 // ParseConfig decodes a raw image config.
@@ -26,6 +28,7 @@ func ParseConfig(raw []byte) (*Config, error) {
 	if err := json.Unmarshal(raw, &c); err != nil {
 		return nil, fmt.Errorf("decoding image config: %w", err)
 	}
+	c.raw = raw
 	return &c, nil
 }
 
@@ -37,11 +40,14 @@ type Result struct {
 	// Layers maps layers to history: Layers.History[i] is the history entry
 	// that created layer i. See Map.
 	Layers Mapping
+	// Deeper counts the config's values nested too deep to be searched.
+	Deeper int
 }
 
-// Scan looks for secrets in every text field of cfg: history entries,
-// config and container_config. layers is the image's layer count, used to
-// map history entries to layers.
+// Scan looks for secrets in every string of cfg: history entries, config
+// and container_config parsed for their commands and assignments, and
+// every other string by its JSON path (see configStrings). layers is the
+// image's layer count, used to map history entries to layers.
 func Scan(ctx context.Context, cfg *Config, layers int, det finding.Detector) *Result {
 	res := &Result{Layers: Map(cfg.History, layers)}
 	s := &scanner{ctx: ctx, det: det, res: res}
@@ -54,6 +60,7 @@ func Scan(ctx context.Context, cfg *Config, layers int, det finding.Detector) *R
 	if cfg.ContainerConfig != nil {
 		s.config("container_config", cfg.ContainerConfig)
 	}
+	s.configStrings(cfg.raw)
 	return res
 }
 
