@@ -215,7 +215,7 @@ func (b *sarifBuilder) location(f finding.Finding, res *scan.Result, red *redact
 	if l.Kind != finding.KindLayer {
 		return sarifLocation{
 			Physical: sarifPhysical{Artifact: sarifArtifactLocation{URI: uri, Index: &img}},
-			Logical:  []sarifLogicalLoc{{FullyQualifiedName: l.Field, Kind: "member"}},
+			Logical:  []sarifLogicalLoc{{FullyQualifiedName: red.text(l.Field), Kind: "member"}},
 		}
 	}
 	path := red.text(l.Path)

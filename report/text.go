@@ -158,13 +158,13 @@ func place(f finding.Finding, res *scan.Result, red *redactor) string {
 			parts = append(parts, fmt.Sprintf("made layer %d", loc.LayerIndex))
 		}
 		if loc.Variable != "" {
-			parts = append(parts, assignment(h, loc.Variable))
+			parts = append(parts, red.text(assignment(h, loc.Variable)))
 		}
 		parts = append(parts, "shown by docker history")
 	default:
-		parts = append(parts, loc.Field)
+		parts = append(parts, red.text(loc.Field))
 		if loc.Variable != "" {
-			parts = append(parts, loc.Variable)
+			parts = append(parts, red.text(loc.Variable))
 		}
 		parts = append(parts, "shown by docker inspect")
 	}

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
 	"github.com/imagescan/imagescan/internal/fixture"
 	"github.com/imagescan/imagescan/report"
 )
@@ -83,5 +85,31 @@ func assertNeither(t *testing.T, what, text, raw, encoded string) {
 	}
 	if strings.Contains(text, encoded) {
 		t.Errorf("%s prints the encoded token %.20s…", what, encoded)
+	}
+}
+
+// TestSecretsInConfigKeysAreRedacted: a config key can be a secret (a
+// volume named after it, a label whose key it is), and the field and
+// variable that name where a finding is then hold it too.
+func TestSecretsInConfigKeysAreRedacted(t *testing.T) {
+	raw := "ghp_" + strings.Repeat("k3yInAKeyQ", 4)[:36]
+	img := fixture.WithConfig(t, fixture.Image(t,
+		fixture.Layer{Tar: fixture.Tar(t, fixture.File("etc/motd", "hello\n")), CreatedBy: "/bin/sh -c #(nop) ADD file:motd in /"},
+	), func(cf *v1.ConfigFile) {
+		cf.Config.Volumes = map[string]struct{}{"/data/" + raw: {}}
+		cf.Config.Labels = map[string]string{raw: "1"}
+	})
+	archive := filepath.Join(t.TempDir(), "keys.tar")
+	fixture.DockerArchive(t, archive, "example.test/keys:1", img)
+	for _, format := range report.Formats {
+		got := imagescan(t, "scan", "--no-cache", "-f", format, archive)
+		if got.code != 1 {
+			t.Fatalf("-f %s: exit %d, want 1 (the token found)\n%s", format, got.code, got.stderr)
+		}
+		assertNeither(t, "scan -f "+format, got.stdout+got.stderr, raw, raw)
+	}
+	shown := imagescan(t, "scan", "--no-cache", "--show-secrets", "-f", "json", archive).stdout
+	if !strings.Contains(shown, `config.Volumes[\"/data/`+raw+`\"]`) {
+		t.Errorf("--show-secrets: the volume's field is not named, so this test proves nothing:\n%s", shown)
 	}
 }
