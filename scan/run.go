@@ -50,6 +50,7 @@ type run struct {
 	diffIDs []v1.Hash
 	walks   []*layers.Result
 	hist    *history.Result
+	docs    []finding.Finding // in the manifest, indexes and attestations
 	errs    []error
 
 	warnMu sync.Mutex // layer goroutines add warnings
@@ -116,6 +117,17 @@ func platform(cfg *history.Config) string {
 	return p
 }
 
+// scanDocuments searches the target's manifest, indexes and attestations.
+func (r *run) scanDocuments() {
+	for _, d := range r.t.Documents {
+		found, deeper := history.ScanDocument(r.ctx, d.Name, d.Raw, r.det)
+		r.docs = append(r.docs, found...)
+		if deeper > 0 {
+			r.warn(fmt.Sprintf("%s: %d values nested more than %d levels deep were not searched", d.Name, deeper, history.MaxDocumentDepth))
+		}
+	}
+}
+
 // scan reads the config's history and every layer, in parallel.
 func (r *run) scan() {
 	n := len(r.t.Layers)
@@ -133,6 +145,10 @@ func (r *run) scan() {
 			return nil
 		})
 	}
+	g.Go(func() error {
+		r.scanDocuments()
+		return nil
+	})
 	for i := range n {
 		g.Go(func() error {
 			r.walks[i], errs[i] = r.scanLayer(i, total)
@@ -265,6 +281,7 @@ func (r *run) assemble() {
 			r.warn(fmt.Sprintf("config: %d values nested more than %d levels deep were not searched", r.hist.Deeper, history.MaxDocumentDepth))
 		}
 	}
+	r.res.Findings = append(r.res.Findings, r.docs...)
 	for i := range r.res.Findings {
 		r.complete(&r.res.Findings[i])
 	}

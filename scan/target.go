@@ -27,10 +27,23 @@ type Target struct {
 	// Layers are the image's layer blobs, oldest first.
 	Layers []Blob
 
+	// Documents are the other metadata that describe the image, each
+	// searched string by string: its manifest, the indexes that lead to
+	// it, and the attestations made for it (in-toto statements: SLSA
+	// provenance, SBOMs).
+	Documents []Document
+
 	// Warnings are what the source passed over on the way to this image,
 	// e.g. the attestation manifests of an index. Run copies them into the
 	// Result.
 	Warnings []string
+}
+
+// Document is one metadata document about an image: its name, which the
+// fields of its findings start with, and its raw JSON.
+type Document struct {
+	Name string
+	Raw  []byte
 }
 
 // Blob is one layer blob as the source stores it.

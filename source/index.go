@@ -16,6 +16,7 @@ const (
 	annotationRefName    = "org.opencontainers.image.ref.name"
 	annotationImageName  = "io.containerd.image.name"
 	annotationRefType    = "vnd.docker.reference.type"
+	annotationRefDigest  = "vnd.docker.reference.digest"
 	attestationReference = "attestation-manifest"
 )
 
@@ -54,7 +55,7 @@ func walkLayout(st store, idx *v1.IndexManifest, input, sel string, o *options) 
 	}
 	w := &walker{st: st, input: input, pick: picker{want: o.platform}}
 	for _, d := range descs {
-		if err := w.descriptor(d, refName(d), 0); err != nil {
+		if err := w.descriptor(d, refName(d), 0, nil); err != nil {
 			return nil, err
 		}
 	}
@@ -86,25 +87,27 @@ type walker struct {
 	pick  picker
 
 	targets      []*scan.Target
-	attestations []string
+	attestations []v1.Descriptor
 	others       []string
 }
 
-func (w *walker) descriptor(d v1.Descriptor, ref string, depth int) error {
+// descriptor follows an index entry; parents are the indexes that led to
+// it, as documents.
+func (w *walker) descriptor(d v1.Descriptor, ref string, depth int, parents []scan.Document) error {
 	switch {
 	case isAttestation(d):
-		w.attestations = append(w.attestations, d.Digest.String())
+		w.attestations = append(w.attestations, d)
 		return nil
 	case d.MediaType.IsIndex():
-		return w.index(d, ref, depth)
+		return w.index(d, ref, depth, parents)
 	case d.MediaType.IsImage():
-		return w.image(d, ref)
+		return w.image(d, ref, parents)
 	}
 	w.others = append(w.others, fmt.Sprintf("%s (%s)", d.Digest, d.MediaType))
 	return nil
 }
 
-func (w *walker) index(d v1.Descriptor, ref string, depth int) error {
+func (w *walker) index(d v1.Descriptor, ref string, depth int, parents []scan.Document) error {
 	if depth >= maxIndexDepth {
 		return fmt.Errorf("index %s: indexes nest deeper than %d levels", d.Digest, maxIndexDepth)
 	}
@@ -116,15 +119,16 @@ func (w *walker) index(d v1.Descriptor, ref string, depth int) error {
 	if err != nil {
 		return fmt.Errorf("index %s: %w", d.Digest, err)
 	}
+	parents = append(slices.Clip(parents), scan.Document{Name: "index@" + d.Digest.String(), Raw: raw})
 	for _, child := range idx.Manifests {
-		if err := w.descriptor(child, ref, depth+1); err != nil {
+		if err := w.descriptor(child, ref, depth+1, parents); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (w *walker) image(d v1.Descriptor, ref string) error {
+func (w *walker) image(d v1.Descriptor, ref string, parents []scan.Document) error {
 	raw, err := w.st.manifest(d.Digest)
 	if err != nil {
 		return fmt.Errorf("manifest: %w", err)
@@ -140,7 +144,8 @@ func (w *walker) image(d v1.Descriptor, ref string) error {
 	if !w.pick.keep(platformOf(d, cfg)) {
 		return nil
 	}
-	t := &scan.Target{Input: w.input, Reference: ref, Digest: d.Digest, Config: cfg, ConfigDigest: m.Config.Digest}
+	t := &scan.Target{Input: w.input, Reference: ref, Digest: d.Digest, Config: cfg, ConfigDigest: m.Config.Digest,
+		Documents: append(slices.Clone(parents), scan.Document{Name: "manifest", Raw: raw})}
 	for _, l := range m.Layers {
 		t.Layers = append(t.Layers, scan.Blob{Descriptor: l, Open: w.st.opener(l.Digest)})
 	}
@@ -158,13 +163,57 @@ func (w *walker) finish() ([]*scan.Target, error) {
 		return nil, fmt.Errorf("no image to scan (%d attestations, %d other entries skipped)", len(w.attestations), len(w.others))
 	}
 	t := w.targets[0]
-	if n := len(w.attestations); n > 0 {
-		t.Warnings = append(t.Warnings, fmt.Sprintf("skipped %d attestation manifest(s) (platform unknown/unknown), not images: %s", n, strings.Join(w.attestations, ", ")))
+	for _, a := range w.attestations {
+		w.attestation(a)
 	}
 	if n := len(w.others); n > 0 {
 		t.Warnings = append(t.Warnings, fmt.Sprintf("skipped %d index entr(ies) that are not images: %s", n, strings.Join(w.others, ", ")))
 	}
 	return w.targets, nil
+}
+
+// attestation reads an attestation manifest (BuildKit's provenance and
+// SBOMs: each layer an in-toto statement) and gives its statements, as
+// documents, to the image it describes. What cannot be read is a warning
+// on the first image, and the walk goes on.
+func (w *walker) attestation(d v1.Descriptor) {
+	subject := d.Annotations[annotationRefDigest]
+	i := slices.IndexFunc(w.targets, func(t *scan.Target) bool { return t.Digest.String() == subject })
+	if i < 0 {
+		w.targets[0].Warnings = append(w.targets[0].Warnings, fmt.Sprintf("attestation %s describes %s, which is not scanned here: not read", d.Digest, cmpOr(subject, "no image")))
+		return
+	}
+	docs, err := w.statements(d)
+	if err != nil {
+		w.targets[0].Warnings = append(w.targets[0].Warnings, fmt.Sprintf("attestation %s: %v: not read", d.Digest, err))
+	}
+	w.targets[i].Documents = append(w.targets[i].Documents, docs...)
+}
+
+// statements returns the layers of attestation manifest d, each a
+// document named after the attestation, the layer and its predicate type.
+func (w *walker) statements(d v1.Descriptor) ([]scan.Document, error) {
+	raw, err := w.st.manifest(d.Digest)
+	if err != nil {
+		return nil, err
+	}
+	m, err := v1.ParseManifest(bytes.NewReader(raw))
+	if err != nil {
+		return nil, fmt.Errorf("manifest: %w", err)
+	}
+	docs := []scan.Document{{Name: "attestation@" + d.Digest.String(), Raw: raw}}
+	for i, l := range m.Layers {
+		data, err := w.st.blob(l.Digest)
+		if err != nil {
+			return docs, fmt.Errorf("layer %d: %w", i, err)
+		}
+		name := fmt.Sprintf("attestation@%s layer %d", d.Digest, i)
+		if p := l.Annotations["in-toto.io/predicate-type"]; p != "" {
+			name += " (" + p + ")"
+		}
+		docs = append(docs, scan.Document{Name: name, Raw: data})
+	}
+	return docs, nil
 }
 
 // platformOf is an image's platform: as its index entry states it, or else

@@ -50,7 +50,7 @@ func registryImage(ctx context.Context, input, refStr string, o *options) ([]*sc
 	}
 	st.remember(desc.Digest, desc.Manifest)
 	w := &walker{st: st, input: input, pick: picker{want: o.platform}}
-	if err := w.descriptor(desc.Descriptor, ref.String(), 0); err != nil {
+	if err := w.descriptor(desc.Descriptor, ref.String(), 0, nil); err != nil {
 		return nil, registryError(ref, err)
 	}
 	return w.finish()

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -18,6 +19,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/imagescan/imagescan/internal/fixture"
@@ -337,17 +339,56 @@ func TestOpenArchiveWithSeveralImages(t *testing.T) {
 	}
 }
 
-func TestIndexSkipsAttestationsAndFollowsNestedIndexes(t *testing.T) {
+// provenance is a BuildKit attestation manifest as mode=max writes it:
+// one layer, an in-toto statement of SLSA provenance v0.2 whose
+// invocation records every build arg.
+func provenance(t *testing.T, subject v1.Hash, npmToken string) v1.Image {
+	t.Helper()
+	statement, err := json.Marshal(map[string]any{
+		"_type":         "https://in-toto.io/Statement/v0.1",
+		"predicateType": "https://slsa.dev/provenance/v0.2",
+		"subject":       []any{map[string]any{"name": "pkg:docker/example.test/app@1", "digest": map[string]string{"sha256": subject.Hex}}},
+		"predicate": map[string]any{
+			"builder":   map[string]string{"id": ""},
+			"buildType": "https://mobyproject.org/buildkit@v1",
+			"invocation": map[string]any{"parameters": map[string]any{
+				"frontend": "dockerfile.v0",
+				"args":     map[string]string{"build-arg:NPM_TOKEN": npmToken, "build-arg:NODE_ENV": "production"},
+			}},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	layer := static.NewLayer(statement, "application/vnd.in-toto+json")
+	img, err := mutate.Append(mutate.MediaType(empty.Image, types.OCIManifestSchema1), mutate.Addendum{
+		Layer: layer, Annotations: map[string]string{"in-toto.io/predicate-type": "https://slsa.dev/provenance/v0.2"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+func TestIndexReadsAttestationsAndFollowsNestedIndexes(t *testing.T) {
 	leaky := imageOf(t, open(t, deletedFixture))
 	arm := fixture.WithConfig(t, leaky, func(c *v1.ConfigFile) { c.Architecture, c.Variant = "arm", "v7" })
-	attestation := fixture.Image(t, fixture.Layer{Tar: fixture.Tar(t, fixture.File("provenance.json", `{"token":"npm_not_an_image_file_at_all_0000000"}`))})
+	leakyDigest, err := leaky.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const npmToken = "npm_Zqumpm08hsE8JNpjJOQGa2rb19FlY0mG1ylv"
+	attestation := func(subject v1.Hash) mutate.IndexAddendum {
+		return mutate.IndexAddendum{Add: provenance(t, subject, npmToken), Descriptor: v1.Descriptor{
+			Platform:    &v1.Platform{OS: "unknown", Architecture: "unknown"},
+			Annotations: map[string]string{"vnd.docker.reference.type": "attestation-manifest", "vnd.docker.reference.digest": subject.String()},
+		}}
+	}
 	inner := mutate.AppendManifests(empty.Index, mutate.IndexAddendum{Add: arm, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "arm", Variant: "v7"}}})
 	idx := mutate.AppendManifests(empty.Index,
 		mutate.IndexAddendum{Add: leaky, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "amd64"}}},
-		mutate.IndexAddendum{Add: attestation, Descriptor: v1.Descriptor{
-			Platform:    &v1.Platform{OS: "unknown", Architecture: "unknown"},
-			Annotations: map[string]string{"vnd.docker.reference.type": "attestation-manifest"},
-		}},
+		attestation(leakyDigest),
+		attestation(v1.Hash{Algorithm: "sha256", Hex: strings.Repeat("0", 64)}), // for an image not in the index
 		mutate.IndexAddendum{Add: inner},
 	)
 	dir := filepath.Join(t.TempDir(), "layout")
@@ -360,8 +401,19 @@ func TestIndexSkipsAttestationsAndFollowsNestedIndexes(t *testing.T) {
 	if len(targets) != 2 {
 		t.Fatalf("%d targets, want the amd64 image and the nested arm/v7 one", len(targets))
 	}
-	if w := targets[0].Warnings; len(w) != 1 || !strings.Contains(w[0], "skipped 1 attestation manifest") {
-		t.Errorf("warnings = %v, want the attestation counted", w)
+	if w := targets[0].Warnings; len(w) != 1 || !strings.Contains(w[0], "which is not scanned here: not read") {
+		t.Errorf("warnings = %v, want the attestation of an image not here named", w)
+	}
+	attested := run(t, targets[0])
+	var fields []string
+	for _, f := range attested.Findings {
+		if f.Secret.Raw() == npmToken {
+			fields = append(fields, f.Location.Field+" "+f.Location.Variable)
+		}
+	}
+	if len(fields) != 1 || !strings.HasPrefix(fields[0], "attestation@sha256:") ||
+		!strings.HasSuffix(fields[0], `(https://slsa.dev/provenance/v0.2).predicate.invocation.parameters.args["build-arg:NPM_TOKEN"] NPM_TOKEN`) {
+		t.Errorf("the attested build arg found at %q, want once, in the provenance's args", fields)
 	}
 	res := run(t, targets[1])
 	if res.Platform != "linux/arm/v7" || len(res.Findings) != 3 {
@@ -441,5 +493,30 @@ func TestGarbageIndexJSON(t *testing.T) {
 	_, err = source.Open(context.Background(), archive)
 	if err == nil || !strings.Contains(err.Error(), "garbage.oci.tar: index.json: ") {
 		t.Errorf("OCI archive: err = %v, want one naming index.json", err)
+	}
+}
+
+func TestManifestAndIndexAnnotationsAreSearched(t *testing.T) {
+	const token = "ghp_Wq7dK2mX9pLr4TzB8vN1cY6hJ3sF5gA0eU2k"
+	img := mutate.Annotations(fixture.Image(t, fixture.Layer{Tar: fixture.Tar(t, fixture.File("etc/motd", "hello\n"))}),
+		map[string]string{"org.opencontainers.image.description": "pull with " + token}).(v1.Image)
+	inner := mutate.Annotations(mutate.AppendManifests(empty.Index, mutate.IndexAddendum{Add: img}),
+		map[string]string{"com.example.deploy-token": token}).(v1.ImageIndex)
+	dir := filepath.Join(t.TempDir(), "layout")
+	fixture.OCILayout(t, dir, mutate.AppendManifests(empty.Index, mutate.IndexAddendum{Add: inner}))
+	targets, err := fixture.Open(t, dir)
+	if err != nil || len(targets) != 1 {
+		t.Fatalf("%d targets, %v", len(targets), err)
+	}
+	var fields []string
+	for _, f := range run(t, targets[0]).Findings {
+		if f.Secret.Raw() == token {
+			fields = append(fields, f.Location.Field)
+		}
+	}
+	slices.Sort(fields)
+	if len(fields) != 2 || !strings.HasPrefix(fields[0], "index@sha256:") || !strings.HasSuffix(fields[0], `.annotations["com.example.deploy-token"]`) ||
+		fields[1] != `manifest.annotations["org.opencontainers.image.description"]` {
+		t.Errorf("the token found at %q, want the index's and the manifest's annotations", fields)
 	}
 }

@@ -2,6 +2,7 @@ package history
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -9,6 +10,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/imagescan/imagescan/finding"
 )
 
 // Every string of a config is searched, not only the fields that hold
@@ -118,8 +121,7 @@ func (s *scanner) configStrings(raw []byte) {
 	})
 }
 
-// buildInfo searches BuildKit's build info, base64 JSON: every string, and
-// each build arg (attrs["build-arg:NAME"]) as an assignment to NAME.
+// buildInfo searches BuildKit's build info, base64 JSON, decoded.
 func (s *scanner) buildInfo(encoded string) {
 	raw, err := base64.StdEncoding.DecodeString(encoded)
 	if err != nil {
@@ -129,14 +131,37 @@ func (s *scanner) buildInfo(encoded string) {
 	if json.Unmarshal(raw, &doc) != nil {
 		return
 	}
-	prefix := []string{buildInfoKey + " (decoded)"}
-	s.res.Deeper += walkDocument(doc, prefix, func(ds documentString) {
+	s.document(doc, buildInfoKey+" (decoded)")
+}
+
+// document searches every string of doc, in fields named from name: each
+// build arg (a "build-arg:NAME" key, as BuildKit records them in its build
+// info and in SLSA provenance) as an assignment to NAME.
+func (s *scanner) document(doc any, name string) {
+	s.res.Deeper += walkDocument(doc, []string{name}, func(ds documentString) {
 		f := field{name: fieldName(ds.path), text: ds.text, history: -1}
-		if n := len(ds.path); n >= 2 && ds.path[n-2] == "attrs" {
-			if name, ok := strings.CutPrefix(ds.path[n-1], "build-arg:"); ok && ds.text != ds.path[n-1] {
-				f.args = []Arg{{Name: name, Value: ds.text}}
-			}
+		key := ds.path[len(ds.path)-1]
+		if arg, ok := strings.CutPrefix(key, "build-arg:"); ok && ds.text != key {
+			f.args = []Arg{{Name: arg, Value: ds.text}}
 		}
 		s.field(f)
 	})
+}
+
+// ScanDocument looks for secrets in every string of a metadata document
+// about an image (a manifest, an index, an attestation), in fields named
+// from name: manifest.annotations["…"]. A document that is not JSON is
+// searched as text, as the field "NAME (unparsed)". deeper counts the
+// values nested too deep to be searched.
+func ScanDocument(ctx context.Context, name string, raw []byte, det finding.Detector) (found []finding.Finding, deeper int) {
+	s := &scanner{ctx: ctx, det: det, res: &Result{}}
+	var doc any
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	if d.Decode(&doc) != nil {
+		s.field(field{name: name + " (unparsed)", text: string(raw), history: -1})
+		return s.res.Findings, 0
+	}
+	s.document(doc, name)
+	return s.res.Findings, s.res.Deeper
 }
