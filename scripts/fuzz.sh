@@ -13,6 +13,7 @@ targets=(
 	"./scan/secrets FuzzEngine"
 	"./scan/secrets FuzzPrefilter"
 	"./scan/layers FuzzStrings"
+	"./scan/layers FuzzGitObjects"
 	"./scan/layers/layersfuzz FuzzWalk"
 	"./scan/layers/layersfuzz FuzzResolve"
 	"./report/reportfuzz FuzzReport"

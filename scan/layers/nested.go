@@ -9,9 +9,11 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"regexp"
 	"strings"
 
 	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zlib"
 
 	"github.com/imagescan/imagescan/finding"
 )
@@ -24,6 +26,8 @@ const (
 	tarArchive
 	gzipStream
 	zipArchive
+	zlibStream
+	gitPack
 )
 
 // maxZipBuffer bounds the size of a zip file held in memory to be read: a
@@ -45,8 +49,29 @@ func sniff(head []byte) archiveKind {
 		return zipArchive
 	case len(head) >= 262 && bytes.Equal(head[257:262], []byte("ustar")):
 		return tarArchive
+	case isZlib(head):
+		return zlibStream
+	case isPack(head):
+		return gitPack
 	}
 	return notArchive
+}
+
+// isZlib tells a zlib stream (RFC 1950: git's loose objects, PDF and PNG
+// data, many formats' compressed parts) by its header: deflate with a
+// 32 KiB window at the levels whose second byte no text starts with (1,
+// 6 and 9: 78 01, 78 9c, 78 da), and a first block that inflates.
+func isZlib(head []byte) bool {
+	if len(head) < 3 || head[0] != 0x78 || head[1] != 0x01 && head[1] != 0x9c && head[1] != 0xda {
+		return false
+	}
+	zr, err := zlib.NewReader(bytes.NewReader(head))
+	if err != nil {
+		return false
+	}
+	var b [1]byte
+	_, err = zr.Read(b[:])
+	return err == nil || errors.Is(err, io.EOF)
 }
 
 // archive scans the files inside an archive found in a layer. A corrupt
@@ -68,6 +93,10 @@ func (w *walker) archive(t target, r io.Reader, k archiveKind) error {
 		err = w.gzipMembers(t, under)
 	case zipArchive:
 		err = w.zipMembers(t, under)
+	case zlibStream:
+		err = w.zlibMembers(t, under)
+	case gitPack:
+		err = w.packMembers(t, under)
 	}
 	switch {
 	case err == nil:
@@ -126,6 +155,31 @@ func (w *walker) gzipMembers(t target, r io.Reader) error {
 	name := strings.TrimSuffix(path.Base(t.path), ".gz")
 	if zr.Name != "" {
 		name = zr.Name
+	}
+	return w.file(t.member(name), inner)
+}
+
+// gitHeader matches the header of a git object inside its zlib stream:
+// its type and size, then a NUL.
+var gitHeader = regexp.MustCompile(`^(blob|commit|tree|tag) [0-9]{1,20}\x00`)
+
+// zlibMembers reads a zlib stream as the file it holds. A git loose object
+// (objects/ab/cdef…) is named by its type, its header dropped, so that a
+// blob is scanned as the file it was: objects/ab/cdef…!blob.
+func (w *walker) zlibMembers(t target, r io.Reader) error {
+	zr, err := zlib.NewReader(r)
+	if err != nil {
+		return err
+	}
+	defer zr.Close()
+	inner := bufio.NewReaderSize(w.budgeted(zr), 4096)
+	head, _ := inner.Peek(32)
+	name := "zlib"
+	if m := gitHeader.FindSubmatch(head); m != nil {
+		name = string(m[1])
+		if _, err := inner.Discard(len(m[0])); err != nil {
+			return err
+		}
 	}
 	return w.file(t.member(name), inner)
 }

@@ -1,0 +1,151 @@
+package layers_test
+
+import (
+	"bytes"
+	"compress/zlib"
+	"context"
+	"encoding/binary"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/imagescan/imagescan/finding"
+	"github.com/imagescan/imagescan/internal/fixture"
+	. "github.com/imagescan/imagescan/scan/layers"
+)
+
+// gitRepo has git make a repository in which config.txt held a secret in
+// its first commit and lost it in the second, as a `COPY . .` without a
+// .dockerignore brings one into an image; gc packs its objects.
+func gitRepo(t *testing.T, gc bool) string {
+	t.Helper()
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git is not installed")
+	}
+	dir := t.TempDir()
+	git := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command("git", append([]string{"-C", dir, "-c", "user.name=dev", "-c", "user.email=dev@example.test", "-c", "init.defaultBranch=main"}, args...)...)
+		cmd.Env = append(os.Environ(), "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	write := func(content string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, "config.txt"), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	git("init", "-q")
+	write("name = app\nSECRET=committed-then-removed\n")
+	git("add", "config.txt")
+	git("commit", "-q", "-m", "add config")
+	write("name = app\n")
+	git("commit", "-q", "-am", "remove the secret")
+	if gc {
+		git("gc", "-q", "--aggressive")
+	}
+	return dir
+}
+
+// layerOf returns a layer holding dir's files under prefix.
+func layerOf(t *testing.T, dir, prefix string) []byte {
+	t.Helper()
+	var entries []fixture.Entry
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		entries = append(entries, fixture.File(prefix+"/"+filepath.ToSlash(rel), string(data)))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fixture.Tar(t, entries...)
+}
+
+func TestGitLooseObjectsAreRead(t *testing.T) {
+	res := walk(t, 0, layerOf(t, gitRepo(t, false), "srv/app"), Options{})
+	var found []string
+	for _, p := range places(res) {
+		found = append(found, p.Path+" "+p.Secret)
+	}
+	if len(found) != 1 || !strings.HasPrefix(found[0], "srv/app/.git/objects/") || !strings.HasSuffix(found[0], "!blob committed-then-removed") {
+		t.Errorf("found %q, want the removed secret in its blob object", found)
+	}
+}
+
+func TestGitPackfilesAreRead(t *testing.T) {
+	res := walk(t, 0, layerOf(t, gitRepo(t, true), "srv/app"), Options{})
+	var found []string
+	for _, p := range places(res) {
+		found = append(found, p.Path+" "+p.Secret)
+	}
+	if len(found) != 1 || !strings.Contains(found[0], "srv/app/.git/objects/pack/pack-") || !strings.Contains(found[0], ".pack!blob/") ||
+		!strings.HasSuffix(found[0], " committed-then-removed") {
+		t.Errorf("found %q, want the removed secret in its blob, in the pack", found)
+	}
+}
+
+// FuzzGitObjects feeds the pack and loose-object readers arbitrary data
+// behind their magic bytes: a corrupt pack (deltas that loop or point past
+// its end, lies in its header) or zlib stream is counted, never an error
+// of the layer, a panic or a hang.
+func FuzzGitObjects(f *testing.F) {
+	f.Add([]byte("\x00\x00\x00\x01\x95\x0ex\x9c+I\xad(\x01\x00\x04]\x01\xc1"), []byte("blob 4\x00text"))
+	f.Add([]byte("\x00\x00\x00\x02\x7f\x05abc\xff\xff"), []byte("commit 999999999999\x00"))
+	f.Fuzz(func(t *testing.T, pack, loose []byte) {
+		var z bytes.Buffer
+		zw := zlib.NewWriter(&z)
+		zw.Write(loose)
+		zw.Close()
+		layer := fixture.Tar(t,
+			fixture.File("repo/.git/objects/pack/pack-1.pack", "PACK\x00\x00\x00\x02"+string(pack)),
+			fixture.File("repo/.git/objects/ab/cdef", string(z.Bytes())),
+		)
+		res, err := Walk(context.Background(), 0, bytes.NewReader(layer), fakeDetector{}, Options{})
+		if err != nil {
+			t.Fatalf("a corrupt object broke the layer: %v", err)
+		}
+		if res.Coverage.Archives != 2 {
+			t.Errorf("%d archives opened, want the pack and the loose object", res.Coverage.Archives)
+		}
+	})
+}
+
+// TestAGitDeltaBombIsRefused: a pack of two objects whose delta claims a
+// 4 GiB target (a few bytes of copy instructions can make one) is counted
+// as past its limit before the pack reader inflates anything.
+func TestAGitDeltaBombIsRefused(t *testing.T) {
+	zl := func(b []byte) []byte {
+		var z bytes.Buffer
+		zw := zlib.NewWriter(&z)
+		zw.Write(b)
+		zw.Close()
+		return z.Bytes()
+	}
+	pack := []byte("PACK\x00\x00\x00\x02\x00\x00\x00\x02")
+	base := len(pack)
+	pack = append(pack, 0x31) // a blob of 1 byte
+	pack = append(pack, zl([]byte("a"))...)
+	delta := binary.AppendUvarint(binary.AppendUvarint(nil, 1), 4<<30)
+	delta = append(delta, 0x90, 0x01) // copy 1 byte from the base
+	deltaAt := len(pack)
+	pack = append(pack, 0x60|byte(len(delta)), byte(deltaAt-base)) // an offset delta, its base that far back
+	pack = append(pack, zl(delta)...)
+	pack = append(pack, make([]byte, 20)...) // the checksum's place
+	res := walk(t, 0, fixture.Tar(t, fixture.File("repo/.git/objects/pack/pack-bomb.pack", string(pack))), Options{})
+	if res.Coverage.Skipped[finding.SkipNestedLimit] != 1 {
+		t.Errorf("coverage %+v, want the pack counted as past its limit", res.Coverage)
+	}
+}
