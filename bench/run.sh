@@ -62,6 +62,7 @@ for build in fast cgo purego; do
 	measure $build "all rules" "$out/realistic.tar"
 	measure $build "all rules" "$out/realistic-2x.tar"
 done
+measure fast "binaries by their path alone (--skip-binaries)" "$out/realistic.tar" --skip-binaries
 measure fast "floor (--no-detect)" "$out/realistic.tar" --no-detect
 rm -rf "$out/cache"
 "$out/imagescan-fast" scan -q --cache-dir "$out/cache" "$out/realistic.tar" >/dev/null || true
