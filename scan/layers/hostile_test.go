@@ -305,3 +305,40 @@ func TestDeeplyNestedAndHighRatioArchives(t *testing.T) {
 		t.Errorf("skipped %v, want one too deep and one past its ratio", res.Coverage.Skipped)
 	}
 }
+
+// TestABinaryOfOneLongPrintableRunStreams: a binary whose strings are one
+// run as long as the file is searched a window at a time, in bounded
+// memory, and a secret at its end is found at its offset.
+func TestABinaryOfOneLongPrintableRunStreams(t *testing.T) {
+	size := int64(1 << 30)
+	if raceEnabled {
+		size = 64 << 20
+	}
+	run := bytes.Repeat([]byte("y"), 1<<20)
+	r := streamTar(t, func(tw *tar.Writer) error {
+		if err := tw.WriteHeader(&tar.Header{Name: "opt/blob.bin", Size: 1 + size + 22, Mode: 0o644, Typeflag: tar.TypeReg}); err != nil {
+			return err
+		}
+		if _, err := tw.Write([]byte{0}); err != nil {
+			return err
+		}
+		for range size >> 20 {
+			if _, err := tw.Write(run); err != nil {
+				return err
+			}
+		}
+		_, err := tw.Write([]byte(" SECRET=at-the-very-end"[:22]))
+		return err
+	})
+	det := &sizeDetector{}
+	res, err := Walk(context.Background(), 0, r, det, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Findings) != 1 || res.Findings[0].Location.Offset != 1+size+8 || det.largest > DefaultWindow+DefaultWindow/8 {
+		t.Errorf("findings %v, largest text %d: want the secret at its offset, a window at a time", res.Findings, det.largest)
+	}
+	if h := heapInUse(); h > 64<<20 {
+		t.Errorf("heap in use %d MiB after a %d MiB run", h>>20, size>>20)
+	}
+}
