@@ -70,6 +70,28 @@ type Location struct {
 	// match the digests the image claims, or could not be read to its end:
 	// the bytes are what the image holds, but not what it says it holds.
 	Unverified bool
+
+	// Git places a finding in a git object in its repository's history.
+	Git *GitPlace
+}
+
+// GitPlace is where a blob with a secret stands in a git repository
+// copied into the image.
+type GitPlace struct {
+	Repository string // the repository's git directory in the layer, e.g. srv/app/.git
+	Object     string // the object's id
+	// Commits are the newest commits whose tree holds the blob, with its
+	// path there; MoreCommits counts the others.
+	Commits     []GitCommit
+	MoreCommits int
+	// CheckedOut says HEAD's commit holds the blob, when HeadKnown: else
+	// it lives on in history only.
+	CheckedOut, HeadKnown bool
+}
+
+// GitCommit is a commit that holds a blob, at Path.
+type GitCommit struct {
+	ID, Path string
 }
 
 // How a file's content was read, when not as plain text.

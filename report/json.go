@@ -74,24 +74,54 @@ type jsonFinding struct {
 }
 
 type jsonLocation struct {
-	Kind           string `json:"kind"`
-	LayerIndex     *int   `json:"layer_index"`
-	LayerDigest    string `json:"layer_digest,omitempty"`
-	DiffID         string `json:"diff_id,omitempty"`
-	HistoryIndex   *int   `json:"history_index"`
-	CreatedBy      string `json:"created_by,omitempty"`
-	Path           string `json:"path,omitempty"`
-	Line           int    `json:"line,omitempty"`
-	Column         int    `json:"column,omitempty"`
-	Content        string `json:"content,omitempty"`
-	Offset         *int64 `json:"offset,omitempty"`
-	Field          string `json:"field,omitempty"`
-	Variable       string `json:"variable,omitempty"`
-	Status         string `json:"status"`
-	RemovedByLayer *int   `json:"removed_by_layer"`
-	VisibleAt      string `json:"visible_at,omitempty"`
-	FileSHA256     string `json:"file_sha256,omitempty"`
-	Unverified     bool   `json:"unverified,omitempty"`
+	Kind           string   `json:"kind"`
+	LayerIndex     *int     `json:"layer_index"`
+	LayerDigest    string   `json:"layer_digest,omitempty"`
+	DiffID         string   `json:"diff_id,omitempty"`
+	HistoryIndex   *int     `json:"history_index"`
+	CreatedBy      string   `json:"created_by,omitempty"`
+	Path           string   `json:"path,omitempty"`
+	Line           int      `json:"line,omitempty"`
+	Column         int      `json:"column,omitempty"`
+	Content        string   `json:"content,omitempty"`
+	Offset         *int64   `json:"offset,omitempty"`
+	Field          string   `json:"field,omitempty"`
+	Variable       string   `json:"variable,omitempty"`
+	Status         string   `json:"status"`
+	RemovedByLayer *int     `json:"removed_by_layer"`
+	VisibleAt      string   `json:"visible_at,omitempty"`
+	FileSHA256     string   `json:"file_sha256,omitempty"`
+	Unverified     bool     `json:"unverified,omitempty"`
+	Git            *jsonGit `json:"git,omitempty"`
+}
+
+// jsonGit places a finding in a git object in its repository's history.
+type jsonGit struct {
+	Repository  string          `json:"repository"`
+	Object      string          `json:"object"`
+	Commits     []jsonGitCommit `json:"commits"`
+	MoreCommits int             `json:"more_commits,omitempty"`
+	// CheckedOut is null when HEAD's commit is not known.
+	CheckedOut *bool `json:"checked_out"`
+}
+
+type jsonGitCommit struct {
+	ID   string `json:"id"`
+	Path string `json:"path"`
+}
+
+func gitOf(g *finding.GitPlace, red *redactor) *jsonGit {
+	if g == nil {
+		return nil
+	}
+	out := &jsonGit{Repository: red.text(g.Repository), Object: g.Object, Commits: []jsonGitCommit{}, MoreCommits: g.MoreCommits}
+	for _, c := range g.Commits {
+		out.Commits = append(out.Commits, jsonGitCommit{ID: c.ID, Path: red.text(c.Path)})
+	}
+	if g.HeadKnown {
+		out.CheckedOut = &g.CheckedOut
+	}
+	return out
 }
 
 type jsonCoverage struct {
@@ -180,6 +210,7 @@ func location(l finding.Location, red *redactor) jsonLocation {
 		VisibleAt:      red.text(l.VisibleAt),
 		FileSHA256:     l.FileSHA256,
 		Unverified:     l.Unverified,
+		Git:            gitOf(l.Git, red),
 	}
 }
 

@@ -267,7 +267,7 @@ func sarifProperties(f finding.Finding, res *scan.Result, red *redactor) map[str
 		"kind": l.Kind, "layer_index": l.LayerIndex, "layer_digest": l.LayerDigest, "diff_id": l.DiffID,
 		"history_index": l.HistoryIndex, "created_by": l.CreatedBy, "path": l.Path, "line": l.Line,
 		"field": l.Field, "variable": l.Variable, "status": l.Status, "removed_by_layer": l.RemovedByLayer, "visible_at": l.VisibleAt,
-		"file_sha256": l.FileSHA256, "unverified": l.Unverified, "content": l.Content, "offset": l.Offset,
+		"file_sha256": l.FileSHA256, "unverified": l.Unverified, "content": l.Content, "offset": l.Offset, "git": l.Git,
 	}
 }
 

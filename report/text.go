@@ -146,6 +146,9 @@ func place(f finding.Finding, res *scan.Result, red *redactor) string {
 			parts = append(parts, s)
 		}
 		parts = append(parts, red.text(fileRef(loc)))
+		if g := gitRef(loc.Git, red); g != "" {
+			parts = append(parts, g)
+		}
 		parts = append(parts, status(loc, res, red))
 		if loc.Unverified {
 			parts = append(parts, "from a layer that failed verification")
@@ -209,6 +212,31 @@ func bySeverity(groups [][]finding.Finding) string {
 	}
 	return " (" + strings.Join(parts, ", ") + ")"
 }
+
+// gitRef says where a blob stands in its repository: "in commit 3f1a2b3c4d5e
+// as config.txt (and 2 more), gone from HEAD".
+func gitRef(g *finding.GitPlace, red *redactor) string {
+	if g == nil {
+		return ""
+	}
+	if len(g.Commits) == 0 {
+		return "git object " + short12(g.Object) + ", in no commit read"
+	}
+	s := fmt.Sprintf("git blob %s in commit %s as %s", short12(g.Object), short12(g.Commits[0].ID), red.text(g.Commits[0].Path))
+	if more := len(g.Commits) - 1 + g.MoreCommits; more > 0 {
+		s += fmt.Sprintf(" (and %d more)", more)
+	}
+	switch {
+	case !g.HeadKnown:
+	case g.CheckedOut:
+		s += ", checked out"
+	default:
+		s += ", in history only"
+	}
+	return s
+}
+
+func short12(id string) string { return id[:min(12, len(id))] }
 
 func fileRef(loc finding.Location) string {
 	switch {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"regexp"
 
 	"github.com/go-git/go-billy/v5/memfs"
 	"github.com/go-git/go-git/v5/plumbing/format/idxfile"
@@ -20,6 +21,9 @@ import (
 // (objects/pack/pack-*.pack, what git gc and clones leave) is read here
 // with go-git's pack reader: indexed, its deltas resolved, and each object
 // scanned as a file named by its type and id: pack-….pack!blob/3f1a….
+
+// packPath matches a packfile in its repository's objects directory.
+var packPath = regexp.MustCompile(`^(.+)/objects/pack/[^/!]+\.pack$`)
 
 // packMagic starts a packfile: "PACK", then version 2 or 3.
 func isPack(head []byte) bool {
@@ -181,5 +185,10 @@ func (w *walker) packObject(t target, pack *packfile.Packfile, offset int64) err
 		return err
 	}
 	defer rc.Close()
-	return w.file(t.member(obj.Type().String()+"/"+obj.Hash().String()), w.budgeted(rc))
+	kind, id := obj.Type().String(), obj.Hash().String()
+	var content io.Reader = w.budgeted(rc)
+	if m := packPath.FindStringSubmatch(t.path); m != nil {
+		content = w.gitMeta(m[1], kind, id, content)
+	}
+	return w.file(t.member(kind+"/"+id), content)
 }

@@ -5,6 +5,7 @@ import (
 	"compress/zlib"
 	"context"
 	"encoding/binary"
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -18,9 +19,10 @@ import (
 )
 
 // gitRepo has git make a repository in which config.txt held a secret in
-// its first commit and lost it in the second, as a `COPY . .` without a
-// .dockerignore brings one into an image; gc packs its objects.
-func gitRepo(t *testing.T, gc bool) string {
+// its first commit and lost it in the second (or, with keep, kept it while
+// README changed), as a `COPY . .` without a .dockerignore brings one
+// into an image; gc packs its objects.
+func gitRepo(t *testing.T, gc bool, keep ...bool) string {
 	t.Helper()
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("git is not installed")
@@ -44,8 +46,16 @@ func gitRepo(t *testing.T, gc bool) string {
 	write("name = app\nSECRET=committed-then-removed\n")
 	git("add", "config.txt")
 	git("commit", "-q", "-m", "add config")
-	write("name = app\n")
-	git("commit", "-q", "-am", "remove the secret")
+	if len(keep) > 0 && keep[0] {
+		if err := os.WriteFile(filepath.Join(dir, "README"), []byte("app\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		git("add", "README")
+		git("commit", "-q", "-m", "add a README")
+	} else {
+		write("name = app\n")
+		git("commit", "-q", "-am", "remove the secret")
+	}
 	if gc {
 		git("gc", "-q", "--aggressive")
 	}
@@ -147,5 +157,38 @@ func TestAGitDeltaBombIsRefused(t *testing.T) {
 	res := walk(t, 0, fixture.Tar(t, fixture.File("repo/.git/objects/pack/pack-bomb.pack", string(pack))), Options{})
 	if res.Coverage.Skipped[finding.SkipNestedLimit] != 1 {
 		t.Errorf("coverage %+v, want the pack counted as past its limit", res.Coverage)
+	}
+}
+
+func TestGitFindingsArePlacedInHistory(t *testing.T) {
+	for _, gc := range []bool{false, true} {
+		res := walk(t, 0, layerOf(t, gitRepo(t, gc), "srv/app"), Options{})
+		if len(res.Findings) != 1 {
+			t.Fatalf("gc %v: %d findings, want 1", gc, len(res.Findings))
+		}
+		g := res.Findings[0].Location.Git
+		if g == nil || g.Repository != "srv/app/.git" || len(g.Object) != 40 {
+			t.Fatalf("gc %v: git place %+v, want the repository and the blob's id", gc, g)
+		}
+		if len(g.Commits) != 1 || g.Commits[0].Path != "config.txt" || len(g.Commits[0].ID) != 40 || g.MoreCommits != 0 {
+			t.Errorf("gc %v: commits %+v, want the first commit only, at config.txt", gc, g.Commits)
+		}
+		if !g.HeadKnown || g.CheckedOut {
+			t.Errorf("gc %v: head known %v, checked out %v; want the blob in history only", gc, g.HeadKnown, g.CheckedOut)
+		}
+	}
+}
+
+func TestAGitBlobStillCheckedOutSaysSo(t *testing.T) {
+	res := walk(t, 0, layerOf(t, gitRepo(t, true, true), "srv/app"), Options{})
+	var placed []string
+	for _, f := range res.Findings {
+		if g := f.Location.Git; g != nil {
+			placed = append(placed, fmt.Sprintf("%d commits, checked out %v", len(g.Commits), g.CheckedOut))
+		}
+	}
+	// The working tree's config.txt is found too, as a file.
+	if len(res.Findings) != 2 || len(placed) != 1 || placed[0] != "2 commits, checked out true" {
+		t.Errorf("%d findings, git places %q: want the blob in both commits, checked out", len(res.Findings), placed)
 	}
 }

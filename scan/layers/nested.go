@@ -163,6 +163,10 @@ func (w *walker) gzipMembers(t target, r io.Reader) error {
 // its type and size, then a NUL.
 var gitHeader = regexp.MustCompile(`^(blob|commit|tree|tag) [0-9]{1,20}\x00`)
 
+// looseObject matches where git keeps a loose object: its repository's
+// git directory, and its id in two parts.
+var looseObject = regexp.MustCompile(`^(.+)/objects/([0-9a-f]{2})/([0-9a-f]{38})$`)
+
 // zlibMembers reads a zlib stream as the file it holds. A git loose object
 // (objects/ab/cdef…) is named by its type, its header dropped, so that a
 // blob is scanned as the file it was: objects/ab/cdef…!blob.
@@ -174,14 +178,19 @@ func (w *walker) zlibMembers(t target, r io.Reader) error {
 	defer zr.Close()
 	inner := bufio.NewReaderSize(w.budgeted(zr), 4096)
 	head, _ := inner.Peek(32)
-	name := "zlib"
-	if m := gitHeader.FindSubmatch(head); m != nil {
-		name = string(m[1])
-		if _, err := inner.Discard(len(m[0])); err != nil {
-			return err
-		}
+	m := gitHeader.FindSubmatch(head)
+	if m == nil {
+		return w.file(t.member("zlib"), inner)
 	}
-	return w.file(t.member(name), inner)
+	kind := string(m[1])
+	if _, err := inner.Discard(len(m[0])); err != nil {
+		return err
+	}
+	var content io.Reader = inner
+	if loose := looseObject.FindStringSubmatch(t.path); loose != nil {
+		content = w.gitMeta(loose[1], kind, loose[2]+loose[3], inner)
+	}
+	return w.file(t.member(kind), content)
 }
 
 func (w *walker) zipMembers(t target, r io.Reader) error {

@@ -155,9 +155,10 @@ type walker struct {
 	text []byte
 	runs []stringRun
 
-	peek   []*bufio.Reader // one per archive depth, reused
-	budget int64           // uncompressed bytes archives in the current layer file may still yield
-	pipe   *pipeline       // the detect workers; nil when files are detected in the walk's goroutine
+	git    map[string]*gitRepo // the git repositories seen, by git directory
+	peek   []*bufio.Reader     // one per archive depth, reused
+	budget int64               // uncompressed bytes archives in the current layer file may still yield
+	pipe   *pipeline           // the detect workers; nil when files are detected in the walk's goroutine
 }
 
 // target is a file being scanned: a layer file, or a file inside an
@@ -196,6 +197,7 @@ func Walk(ctx context.Context, index int, r io.Reader, det finding.Detector, opt
 	w.startPipeline(w.opt.Workers, w.opt.Slots)
 	err := w.walk(tar.NewReader(r))
 	w.stopPipeline()
+	w.res.placeGitFindings(w.git)
 	w.res.settleSameLayer()
 	return w.res, err
 }
@@ -233,7 +235,7 @@ func (w *walker) entry(ord int, hdr *tar.Header, tr *tar.Reader) error {
 	switch hdr.Typeflag {
 	case tar.TypeReg:
 		w.budget = w.opt.archiveBudget(hdr.Size)
-		return w.file(target{ord: ord, layer: p, path: p}, tr)
+		return w.file(target{ord: ord, layer: p, path: p}, w.gitRef(p, tr))
 	case tar.TypeGNUSparse:
 		w.budget = w.opt.archiveBudget(hdr.Size)
 		return w.file(target{ord: ord, layer: p, path: p}, w.sparse(hdr, tr))
