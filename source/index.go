@@ -41,9 +41,10 @@ func isAttestation(d v1.Descriptor) bool {
 	return d.Platform != nil && d.Platform.OS == "unknown" && d.Platform.Architecture == "unknown"
 }
 
-// walkLayout turns the entries of an OCI layout's index.json into
-// targets. sel, when set, keeps the entries whose name or digest is sel.
-func walkLayout(st store, idx *v1.IndexManifest, input, sel string, o *options) ([]*scan.Target, error) {
+// walkLayout turns the entries of an OCI layout's index.json (raw, and
+// idx as decoded) into targets. sel, when set, keeps the entries whose
+// name or digest is sel.
+func walkLayout(st store, idx *v1.IndexManifest, raw []byte, input, sel string, o *options) ([]*scan.Target, error) {
 	descs := idx.Manifests
 	if sel != "" {
 		descs = slices.DeleteFunc(slices.Clone(descs), func(d v1.Descriptor) bool {
@@ -54,8 +55,9 @@ func walkLayout(st store, idx *v1.IndexManifest, input, sel string, o *options) 
 		}
 	}
 	w := &walker{st: st, input: input, pick: picker{want: o.platform}}
+	top := []scan.Document{{Name: "index.json", Raw: raw}}
 	for _, d := range descs {
-		if err := w.descriptor(d, refName(d), 0, nil); err != nil {
+		if err := w.descriptor(d, refName(d), 0, top); err != nil {
 			return nil, err
 		}
 	}

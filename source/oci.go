@@ -125,7 +125,7 @@ func ociLayout(dir, input, sel string, o *options) ([]*scan.Target, error) {
 	if err != nil {
 		return nil, err
 	}
-	return walkLayout(dirStore{dir}, idx, input, sel, o)
+	return walkLayout(dirStore{dir}, idx, data, input, sel, o)
 }
 
 // ociArchive reads the images of an OCI archive: an OCI layout in a tar.
@@ -144,5 +144,5 @@ func ociArchive(a *archive, input, sel string, o *options) ([]*scan.Target, erro
 	if err != nil {
 		return nil, err
 	}
-	return walkLayout(archiveStore{a}, idx, input, sel, o)
+	return walkLayout(archiveStore{a}, idx, data, input, sel, o)
 }

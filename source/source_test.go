@@ -503,7 +503,8 @@ func TestManifestAndIndexAnnotationsAreSearched(t *testing.T) {
 	inner := mutate.Annotations(mutate.AppendManifests(empty.Index, mutate.IndexAddendum{Add: img}),
 		map[string]string{"com.example.deploy-token": token}).(v1.ImageIndex)
 	dir := filepath.Join(t.TempDir(), "layout")
-	fixture.OCILayout(t, dir, mutate.AppendManifests(empty.Index, mutate.IndexAddendum{Add: inner}))
+	fixture.OCILayout(t, dir, mutate.AppendManifests(empty.Index, mutate.IndexAddendum{Add: inner,
+		Descriptor: v1.Descriptor{Annotations: map[string]string{"org.opencontainers.image.ref.name": "app " + token}}}))
 	targets, err := fixture.Open(t, dir)
 	if err != nil || len(targets) != 1 {
 		t.Fatalf("%d targets, %v", len(targets), err)
@@ -515,8 +516,9 @@ func TestManifestAndIndexAnnotationsAreSearched(t *testing.T) {
 		}
 	}
 	slices.Sort(fields)
-	if len(fields) != 2 || !strings.HasPrefix(fields[0], "index@sha256:") || !strings.HasSuffix(fields[0], `.annotations["com.example.deploy-token"]`) ||
-		fields[1] != `manifest.annotations["org.opencontainers.image.description"]` {
-		t.Errorf("the token found at %q, want the index's and the manifest's annotations", fields)
+	if len(fields) != 3 || !strings.HasPrefix(fields[0], "index.json.manifests[0].annotations") ||
+		!strings.HasPrefix(fields[1], "index@sha256:") || !strings.HasSuffix(fields[1], `.annotations["com.example.deploy-token"]`) ||
+		fields[2] != `manifest.annotations["org.opencontainers.image.description"]` {
+		t.Errorf("the token found at %q, want index.json's, the inner index's and the manifest's annotations", fields)
 	}
 }
