@@ -154,8 +154,8 @@ func (j *JSON) Write(w io.Writer, r *Report) error {
 func (j *JSON) image(res *scan.Result) jsonImage {
 	red := newRedactor(res, j.opts.ShowSecrets)
 	img := jsonImage{
-		Input:        res.Input,
-		Reference:    res.Reference,
+		Input:        red.text(res.Input),
+		Reference:    red.text(res.Reference),
 		Digest:       res.Digest,
 		ConfigDigest: res.ConfigDigest,
 		Platform:     res.Platform,

@@ -66,7 +66,7 @@ func WriteProvenance(w io.Writer, p Provenance) error {
 	l := ev.Layer
 	out := provenanceJSON{
 		SchemaVersion: 1, Tool: p.Tool, ExtractedAt: p.ExtractedAt.UTC().Format(time.RFC3339), Output: p.Output,
-		Image: provenanceImage{Input: ev.Input, Reference: ev.Reference, Digest: ev.Digest, ConfigDigest: ev.ConfigDigest, Platform: ev.Platform},
+		Image: provenanceImage{Input: red.text(ev.Input), Reference: red.text(ev.Reference), Digest: ev.Digest, ConfigDigest: ev.ConfigDigest, Platform: ev.Platform},
 		Layer: provenanceLayer{
 			Index: l.Index, Digest: l.Digest, DiffID: l.DiffID, MediaType: l.MediaType, HistoryIndex: index(l.HistoryIndex),
 			CreatedBy: red.text(l.CreatedBy), Step: red.text(l.Step),

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
 
 	"github.com/imagescan/imagescan/internal/fixture"
 	"github.com/imagescan/imagescan/report"
@@ -111,5 +113,26 @@ func TestSecretsInConfigKeysAreRedacted(t *testing.T) {
 	shown := imagescan(t, "scan", "--no-cache", "--show-secrets", "-f", "json", archive).stdout
 	if !strings.Contains(shown, `config.Volumes[\"/data/`+raw+`\"]`) {
 		t.Errorf("--show-secrets: the volume's field is not named, so this test proves nothing:\n%s", shown)
+	}
+}
+
+// TestASecretInTheImagesNameIsRedacted: an OCI layout whose index.json
+// names the image with a token (org.opencontainers.image.ref.name) is a
+// finding, and the name, printed in every report, is redacted.
+func TestASecretInTheImagesNameIsRedacted(t *testing.T) {
+	raw := "ghp_" + strings.Repeat("n4m3dW1thAT0k3n", 3)[:36]
+	img := fixture.Image(t, fixture.Layer{Tar: fixture.Tar(t, fixture.File("etc/motd", "hello\n")), CreatedBy: "ADD motd /etc/motd"})
+	dir := filepath.Join(t.TempDir(), "layout")
+	fixture.OCILayout(t, dir, mutate.AppendManifests(empty.Index, mutate.IndexAddendum{Add: img,
+		Descriptor: v1.Descriptor{Annotations: map[string]string{"org.opencontainers.image.ref.name": "app-" + raw}}}))
+	for _, format := range report.Formats {
+		got := imagescan(t, "scan", "--no-cache", "-f", format, "oci:"+dir)
+		if got.code != 1 {
+			t.Fatalf("-f %s: exit %d, want 1 (the token found)\n%s%s", format, got.code, got.stdout, got.stderr)
+		}
+		assertNeither(t, "scan -f "+format, got.stdout+got.stderr, raw, raw)
+	}
+	if shown := imagescan(t, "scan", "--no-cache", "--show-secrets", "-f", "json", "oci:"+dir).stdout; !strings.Contains(shown, `"reference": "app-`+raw) {
+		t.Errorf("--show-secrets: the name is not shown, so this test proves nothing:\n%s", shown)
 	}
 }
