@@ -6,9 +6,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -24,40 +22,27 @@ import (
 // into an image; gc packs its objects.
 func gitRepo(t *testing.T, gc bool, keep ...bool) string {
 	t.Helper()
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git is not installed")
-	}
 	dir := t.TempDir()
-	git := func(args ...string) {
+	write := func(name, content string) {
 		t.Helper()
-		cmd := exec.Command("git", append([]string{"-C", dir, "-c", "user.name=dev", "-c", "user.email=dev@example.test", "-c", "init.defaultBranch=main"}, args...)...)
-		cmd.Env = append(os.Environ(), "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-	}
-	write := func(content string) {
-		t.Helper()
-		if err := os.WriteFile(filepath.Join(dir, "config.txt"), []byte(content), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	git("init", "-q")
-	write("name = app\nSECRET=committed-then-removed\n")
-	git("add", "config.txt")
-	git("commit", "-q", "-m", "add config")
+	fixture.Git(t, dir, "init", "-q")
+	write("config.txt", "name = app\nSECRET=committed-then-removed\n")
+	fixture.Git(t, dir, "add", "config.txt")
+	fixture.Git(t, dir, "commit", "-q", "-m", "add config")
 	if len(keep) > 0 && keep[0] {
-		if err := os.WriteFile(filepath.Join(dir, "README"), []byte("app\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		git("add", "README")
-		git("commit", "-q", "-m", "add a README")
+		write("README", "app\n")
+		fixture.Git(t, dir, "add", "README")
+		fixture.Git(t, dir, "commit", "-q", "-m", "add a README")
 	} else {
-		write("name = app\n")
-		git("commit", "-q", "-am", "remove the secret")
+		write("config.txt", "name = app\n")
+		fixture.Git(t, dir, "commit", "-q", "-am", "remove the secret")
 	}
 	if gc {
-		git("gc", "-q", "--aggressive")
+		fixture.Git(t, dir, "gc", "-q", "--aggressive")
 	}
 	return dir
 }
@@ -65,23 +50,7 @@ func gitRepo(t *testing.T, gc bool, keep ...bool) string {
 // layerOf returns a layer holding dir's files under prefix.
 func layerOf(t *testing.T, dir, prefix string) []byte {
 	t.Helper()
-	var entries []fixture.Entry
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		entries = append(entries, fixture.File(prefix+"/"+filepath.ToSlash(rel), string(data)))
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fixture.Tar(t, entries...)
+	return fixture.Tar(t, fixture.Files(t, dir, prefix)...)
 }
 
 func TestGitLooseObjectsAreRead(t *testing.T) {
