@@ -37,6 +37,7 @@ type gitRepo struct {
 	commits map[string]gitCommit
 	trees   map[string][]gitEntry
 	refs    map[string]string // ref name (or HEAD) → its content: an id, or "ref: NAME"
+	sorted  []string          // the commits' ids, newest first, once placing begins
 }
 
 type gitCommit struct {
@@ -177,36 +178,47 @@ func hexID(b []byte) string {
 // placeGitFindings names, for each finding in a git blob, its repository,
 // the blob's id, the newest commits that hold it and at which path, and
 // whether HEAD's commit holds it.
+// The findings of one object share its place, worked out once.
 func (r *Result) placeGitFindings(repos map[string]*gitRepo) {
+	placed := map[[2]string]*finding.GitPlace{}
 	for i := range r.Findings {
 		loc := &r.Findings[i].Location
 		m := gitObjectPath.FindStringSubmatch(loc.Path)
 		if m == nil {
 			continue
 		}
-		id := m[2] + m[3] + m[4]
-		place := &finding.GitPlace{Repository: m[1], Object: id}
-		if repo := repos[m[1]]; repo != nil {
-			repo.place(place)
+		key := [2]string{m[1], m[2] + m[3] + m[4]}
+		if placed[key] == nil {
+			placed[key] = &finding.GitPlace{Repository: key[0], Object: key[1]}
+			if repo := repos[key[0]]; repo != nil {
+				repo.place(placed[key])
+			}
 		}
-		loc.Git = place
+		loc.Git = placed[key]
 	}
+}
+
+// newestFirst returns the repository's commits, newest first.
+func (g *gitRepo) newestFirst() []string {
+	if g.sorted == nil {
+		g.sorted = make([]string, 0, len(g.commits))
+		for id := range g.commits {
+			g.sorted = append(g.sorted, id)
+		}
+		slices.SortFunc(g.sorted, func(a, b string) int {
+			if d := g.commits[b].time - g.commits[a].time; d != 0 {
+				return int(max(min(d, 1), -1))
+			}
+			return strings.Compare(a, b)
+		})
+	}
+	return g.sorted
 }
 
 // place finds the commits that hold blob p.Object, newest first.
 func (g *gitRepo) place(p *finding.GitPlace) {
-	ids := make([]string, 0, len(g.commits))
-	for id := range g.commits {
-		ids = append(ids, id)
-	}
-	slices.SortFunc(ids, func(a, b string) int {
-		if d := g.commits[b].time - g.commits[a].time; d != 0 {
-			return int(max(min(d, 1), -1))
-		}
-		return strings.Compare(a, b)
-	})
 	paths := map[string]string{} // tree id → the blob's path in it, "" when absent
-	for _, id := range ids {
+	for _, id := range g.newestFirst() {
 		at := g.pathIn(g.commits[id].tree, p.Object, paths, 0)
 		if at == "" {
 			continue
