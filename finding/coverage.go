@@ -5,7 +5,7 @@ import "maps"
 // Reasons a file's content is not scanned, or a match is not reported.
 const (
 	SkipBinary               = "binary"            // a binary file, with --skip-binaries; path rules still run
-	SkipPacked               = "packed"            // compressed or packed in a format imagescan does not open (xz, zstd, bzip2, ar, 7z, RAR, LZ4); path rules still run
+	SkipPacked               = "packed"            // compressed or packed in a format imagescan does not open (xz, zstd, bzip2, Debian packages, 7z, RAR, LZ4); path rules still run
 	SkipAllowlisted          = "allowlisted_path"  // the rule set allowlists the path (images, fonts, …)
 	SkipUnreadable           = "unreadable"        // the tar stream failed inside the file
 	SkipUnknownType          = "unknown_type"      // a tar entry type imagescan does not know

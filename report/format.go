@@ -10,7 +10,7 @@ import (
 // reasonText explains the skip and suppression reasons in the text report.
 var reasonText = map[string]string{
 	"binary":              "binary (path rules only)",
-	"packed":              "xz, zstd, bzip2, ar, 7z, RAR or LZ4 files, not opened (path rules only)",
+	"packed":              "xz, zstd, bzip2, 7z, RAR, LZ4 and Debian package files, not opened (path rules only)",
 	"allowlisted_path":    "media files the rule set allowlists",
 	"unreadable":          "unreadable (the stream broke inside the file)",
 	"unknown_type":        "entries of an unknown tar type",

@@ -39,13 +39,13 @@ func (w *walker) notText(t target, r io.Reader) error {
 // imagescan does not open: their strings are noise, so they are counted
 // as not scanned rather than searched.
 var packedMagic = [][]byte{
-	[]byte("\xfd7zXZ\x00"),       // xz
-	[]byte("\x28\xb5\x2f\xfd"),   // zstd
-	[]byte("BZh"),                // bzip2
-	[]byte("!<arch>\n"),          // ar: Debian packages, static libraries
-	[]byte("7z\xbc\xaf\x27\x1c"), // 7-Zip
-	[]byte("Rar!\x1a\x07"),       // RAR
-	[]byte("\x04\x22\x4d\x18"),   // LZ4
+	[]byte("\xfd7zXZ\x00"),           // xz
+	[]byte("\x28\xb5\x2f\xfd"),       // zstd
+	[]byte("BZh"),                    // bzip2
+	[]byte("!<arch>\ndebian-binary"), // a Debian package: an ar archive of compressed tarballs
+	[]byte("7z\xbc\xaf\x27\x1c"),     // 7-Zip
+	[]byte("Rar!\x1a\x07"),           // RAR
+	[]byte("\x04\x22\x4d\x18"),       // LZ4
 }
 
 func packed(head []byte) bool {

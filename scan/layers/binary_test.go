@@ -154,9 +154,11 @@ func TestPackedFilesAreCountedNotSearched(t *testing.T) {
 	layer := fixture.Tar(t,
 		fixture.File("var/cache/apt/archives/tool.deb", "!<arch>\ndebian-binary   \x00\x00 SECRET=inside-an-ar-member"),
 		fixture.File("srv/dump.xz", "\xfd7zXZ\x00\x00 SECRET=looks-like-one"),
+		fixture.File("usr/lib/libapp.a", "!<arch>\n/               0           0     0     0       4         `\n\x00\x00\x00\x00 SECRET=in-a-static-library"),
 	)
 	res := walk(t, 0, layer, Options{})
-	if len(res.Findings) != 0 || res.Coverage.Skipped[finding.SkipPacked] != 2 || res.Coverage.Binaries != 0 {
-		t.Errorf("findings %v, coverage %+v: want both counted as packed", places(res), res.Coverage)
+	if got := places(res); len(got) != 1 || got[0].Secret != "in-a-static-library" ||
+		res.Coverage.Skipped[finding.SkipPacked] != 2 || res.Coverage.Binaries != 1 {
+		t.Errorf("findings %v, coverage %+v: want the package and the xz counted as packed, the static library searched", got, res.Coverage)
 	}
 }
