@@ -22,6 +22,17 @@ func FuzzWalk(f *testing.F) {
 	f.Add(tgz)
 	f.Add(gz([]byte("not a tar")))
 	f.Add([]byte("PK\x03\x04"))
+	// The readers of content that is not plain text: UTF-16 (with an
+	// unpaired surrogate), a binary's strings, a zlib stream holding a git
+	// object, a pack's header.
+	utf16, _ := tarOf("c/setup.ps1", "\xff\xfeS\x00E\x00C\x00R\x00E\x00T\x00=\x00\x00\xd8v\x00\n\x00")
+	f.Add(utf16)
+	binary, _ := tarOf("usr/bin/tool", "\x7fELF\x00\x00\x14SECRET=in-a-binaryz\tS\x00E\x00C\x00R\x00E\x00T\x00=\x00w\x00")
+	f.Add(binary)
+	loose, _ := tarOf("r/.git/objects/ab/cdef0123456789abcdef0123456789abcdef01", "x\x01K\xca\xc9OR0c(N-\x02\x00\x15\x9b\x03\xa2")
+	f.Add(loose)
+	pack, _ := tarOf("r/.git/objects/pack/pack-1.pack", "PACK\x00\x00\x00\x02\x00\x00\x00\x01\x31x\x9cK\x04\x00\x00b\x00b")
+	f.Add(pack)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		done := make(chan *Result, 1)
 		go func() {
