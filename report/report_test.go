@@ -67,7 +67,7 @@ func golden(t *testing.T, name, got string) {
 }
 
 func TestGolden(t *testing.T) {
-	for _, name := range []string{"npm-deleted", "npm-same-run", "clean"} {
+	for _, name := range []string{"npm-deleted", "npm-same-run", "clean", "binaries"} {
 		res := scanFixture(t, "../fixtures/"+name+"/image.tar")
 		golden(t, name+".json", render(t, "json", false, res))
 		golden(t, name+".txt", render(t, "text", false, res))

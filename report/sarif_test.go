@@ -61,6 +61,7 @@ func TestSARIFValidates(t *testing.T) {
 	deleted, same := scanFixture(t, "../fixtures/npm-deleted/image.tar"), scanFixture(t, "../fixtures/npm-same-run/image.tar")
 	creds := scanFixture(t, "../fixtures/credentials/image.tar")
 	clean := scanFixture(t, "../fixtures/clean/image.tar")
+	binaries := scanFixture(t, "../fixtures/binaries/image.tar")
 	broken2 := &scan.Result{Input: "registry.example:5000/team/app:1.2", Errors: []string{"registry.example:5000/team/app:1.2: layer 2: unexpected EOF"}}
 	suppressed := scanFixture(t, "../fixtures/npm-left/image.tar")
 	suppressed.Suppress(func(f finding.Finding) string {
@@ -73,7 +74,7 @@ func TestSARIFValidates(t *testing.T) {
 		for _, showSuppressed := range []bool{false, true} {
 			rep, _ := report.For("sarif", report.Options{ShowSecrets: show, ShowSuppressed: showSuppressed})
 			var buf bytes.Buffer
-			r := &report.Report{Tool: tool, FingerprintKey: finding.PublicKey.ID(), Images: []*scan.Result{deleted, same, creds, clean, broken2, suppressed}}
+			r := &report.Report{Tool: tool, FingerprintKey: finding.PublicKey.ID(), Images: []*scan.Result{deleted, same, creds, clean, broken2, suppressed, binaries}}
 			if err := rep.Write(&buf, r); err != nil {
 				t.Fatal(err)
 			}
