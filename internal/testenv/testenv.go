@@ -25,7 +25,7 @@ import (
 // A missing one fails the test with how to install it: go test does not
 // show why a passing package skipped, so skipping is opt-in, with
 // IMAGESCAN_SKIP_INTEGRATION=1.
-func RequireTool(t *testing.T, bin, pkg string) string {
+func RequireTool(t testing.TB, bin, pkg string) string {
 	t.Helper()
 	p, err := exec.LookPath(bin)
 	if err == nil {

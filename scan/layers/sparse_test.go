@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/imagescan/imagescan/finding"
+	"github.com/imagescan/imagescan/internal/testenv"
 	. "github.com/imagescan/imagescan/scan/layers"
 )
 
@@ -41,7 +42,7 @@ func gnuSparseLayer(t *testing.T) []byte {
 		t.Fatal(err)
 	}
 	layer := filepath.Join(dir, "layer.tar")
-	if out, err := exec.Command("tar", "--sparse", "--format=gnu", "-cf", layer, "-C", root, "data.bin").CombinedOutput(); err != nil {
+	if out, err := exec.Command(testenv.RequireTool(t, "tar", "tar"), "--sparse", "--format=gnu", "-cf", layer, "-C", root, "data.bin").CombinedOutput(); err != nil {
 		t.Fatalf("tar: %v\n%s", err, out)
 	}
 	data, err := os.ReadFile(layer)
