@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/imagescan/imagescan/internal/fixture"
+	"github.com/imagescan/imagescan/internal/testenv"
 )
 
 // TestGitHistoryLeaksAreReported: a repository copied into an image whose
@@ -23,13 +24,13 @@ func TestGitHistoryLeaksAreReported(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	fixture.Git(t, dir, "init", "-q")
+	testenv.Git(t, dir, "init", "-q")
 	write("git clone https://" + token + "@github.com/acme/app\n")
-	fixture.Git(t, dir, "add", "deploy.sh")
-	fixture.Git(t, dir, "commit", "-q", "-m", "deploy script")
+	testenv.Git(t, dir, "add", "deploy.sh")
+	testenv.Git(t, dir, "commit", "-q", "-m", "deploy script")
 	write("git clone https://github.com/acme/app\n")
-	fixture.Git(t, dir, "commit", "-q", "-am", "no token")
-	fixture.Git(t, dir, "gc", "-q")
+	testenv.Git(t, dir, "commit", "-q", "-am", "no token")
+	testenv.Git(t, dir, "gc", "-q")
 	layer := fixture.Tar(t, fixture.Files(t, dir, "srv/app")...)
 	archive := filepath.Join(t.TempDir(), "git.tar")
 	fixture.DockerArchive(t, archive, "example.test/git:1", fixture.Image(t, fixture.Layer{Tar: layer, CreatedBy: "COPY . /srv/app # buildkit"}))

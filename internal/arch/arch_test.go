@@ -74,6 +74,8 @@ var only = map[string][]string{
 	module + "/layercache":                                  {"cmd/imagescan"},
 	module + "/baseline":                                    {"cmd/imagescan", "report"},
 	"go.etcd.io/bbolt":                                      {"layercache"},
+	"github.com/go-git/go-git":                              {"scan/layers"},
+	"github.com/go-git/go-billy":                            {"scan/layers"},
 }
 
 func TestImportRules(t *testing.T) {

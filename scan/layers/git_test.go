@@ -13,6 +13,7 @@ import (
 
 	"github.com/imagescan/imagescan/finding"
 	"github.com/imagescan/imagescan/internal/fixture"
+	"github.com/imagescan/imagescan/internal/testenv"
 	. "github.com/imagescan/imagescan/scan/layers"
 )
 
@@ -29,20 +30,20 @@ func gitRepo(t *testing.T, gc bool, keep ...bool) string {
 			t.Fatal(err)
 		}
 	}
-	fixture.Git(t, dir, "init", "-q")
+	testenv.Git(t, dir, "init", "-q")
 	write("config.txt", "name = app\nSECRET=committed-then-removed\n")
-	fixture.Git(t, dir, "add", "config.txt")
-	fixture.Git(t, dir, "commit", "-q", "-m", "add config")
+	testenv.Git(t, dir, "add", "config.txt")
+	testenv.Git(t, dir, "commit", "-q", "-m", "add config")
 	if len(keep) > 0 && keep[0] {
 		write("README", "app\n")
-		fixture.Git(t, dir, "add", "README")
-		fixture.Git(t, dir, "commit", "-q", "-m", "add a README")
+		testenv.Git(t, dir, "add", "README")
+		testenv.Git(t, dir, "commit", "-q", "-m", "add a README")
 	} else {
 		write("config.txt", "name = app\n")
-		fixture.Git(t, dir, "commit", "-q", "-am", "remove the secret")
+		testenv.Git(t, dir, "commit", "-q", "-am", "remove the secret")
 	}
 	if gc {
-		fixture.Git(t, dir, "gc", "-q", "--aggressive")
+		testenv.Git(t, dir, "gc", "-q", "--aggressive")
 	}
 	return dir
 }
