@@ -162,3 +162,34 @@ func TestAGitBlobStillCheckedOutSaysSo(t *testing.T) {
 		t.Errorf("%d findings, git places %q: want the blob in both commits, checked out", len(res.Findings), placed)
 	}
 }
+
+// TestASecretInACommittedPathIsNotStored: a blob's place in history names
+// its path in each commit, and a file named after its secret would carry
+// the secret into the layer cache.
+func TestASecretInACommittedPathIsNotStored(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "keys"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "keys", "SECRET=in-a-committed-name"), []byte("SECRET=in-a-committed-name\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Git(t, dir, "init", "-q")
+	testenv.Git(t, dir, "add", ".")
+	testenv.Git(t, dir, "commit", "-q", "-m", "keys")
+	testenv.Git(t, dir, "rm", "-q", "-r", "keys")
+	testenv.Git(t, dir, "commit", "-q", "-m", "no keys")
+	res := walk(t, 0, layerOf(t, dir, "srv/app"), Options{})
+	placed := false
+	for _, f := range res.Findings {
+		if g := f.Location.Git; g != nil && len(g.Commits) > 0 && strings.Contains(g.Commits[0].Path, "in-a-committed-name") {
+			placed = true
+		}
+	}
+	if !placed {
+		t.Fatalf("no finding placed at the committed name, so this test proves nothing: %v", places(res))
+	}
+	if _, ok, err := res.Snapshot(false); ok || err != nil {
+		t.Errorf("a layer whose git history names a secret was stored without the secret: ok %v err %v", ok, err)
+	}
+}

@@ -136,7 +136,7 @@ func FromSnapshot(data []byte, index int) (r *Result, withheld bool, err error) 
 }
 
 // textsHoldASecret reports whether any text a snapshot stores (paths,
-// descriptions, hard link names) holds a raw secret of the layer's
+// descriptions, hard link names, the paths of git commits) holds a raw secret of the layer's
 // findings, in any form the detector read it in.
 func (r *Result) textsHoldASecret() bool {
 	var forms []string
@@ -155,7 +155,7 @@ func (r *Result) textsHoldASecret() bool {
 		return false
 	}
 	for _, f := range r.Findings {
-		if holds(f.Location.Path) || holds(f.Description) {
+		if holds(f.Location.Path) || holds(f.Description) || gitHolds(f.Location.Git, holds) {
 			return true
 		}
 	}
@@ -172,6 +172,15 @@ func (r *Result) textsHoldASecret() bool {
 		}
 	}
 	return false
+}
+
+// gitHolds reports whether the texts of a git place (the repository's
+// path, the paths in its commits) hold a secret.
+func gitHolds(g *finding.GitPlace, holds func(string) bool) bool {
+	if g == nil {
+		return false
+	}
+	return holds(g.Repository) || slices.ContainsFunc(g.Commits, func(c finding.GitCommit) bool { return holds(c.Path) })
 }
 
 // validHolders reports whether every finding points at one of n holder
