@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"context"
 	"fmt"
 	"sync"
 
@@ -12,11 +13,16 @@ import (
 // LayerCache lets the Runs of one process scan a layer they share only
 // once: images built on one base, or a daemon's images and the dangling
 // stages beside them. Layers are keyed by diff_id, and only a layer that
-// was read to its end and verified is shared. It is safe for concurrent
-// use and holds every shared layer's path set until it is dropped.
+// was read to its end and verified is shared. A Run that meets a layer
+// another Run is walking waits for that walk rather than repeating it. It
+// is safe for concurrent use and holds the shared layers' path sets: all
+// of them, or the latest ones up to a bound.
 type LayerCache struct {
 	mu    sync.Mutex
 	walks map[v1.Hash]cachedLayer
+	order []v1.Hash // oldest first, when bounded
+	max   int       // 0: no bound
+	busy  map[v1.Hash]chan struct{}
 }
 
 type cachedLayer struct {
@@ -25,9 +31,17 @@ type cachedLayer struct {
 	scannedIn string
 }
 
-// NewLayerCache returns an empty cache.
+// NewLayerCache returns an empty cache that keeps every layer.
 func NewLayerCache() *LayerCache {
-	return &LayerCache{walks: map[v1.Hash]cachedLayer{}}
+	return NewBoundedLayerCache(0)
+}
+
+// NewBoundedLayerCache returns an empty cache that keeps the latest max
+// layers (every layer when max is 0), so that a long run, a registry
+// sweep, holds a bounded memory. A layer it no longer holds is scanned
+// again, unless a LayerStore keeps it.
+func NewBoundedLayerCache(max int) *LayerCache {
+	return &LayerCache{walks: map[v1.Hash]cachedLayer{}, max: max, busy: map[v1.Hash]chan struct{}{}}
 }
 
 // WithLayerCache shares layer scans through c. By default every layer is
@@ -49,9 +63,78 @@ func (c *LayerCache) get(diffID v1.Hash) (cachedLayer, bool) {
 func (c *LayerCache) put(diffID v1.Hash, walk *layers.Result, l Layer, input string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.walks[diffID]; !ok {
-		c.walks[diffID] = cachedLayer{walk: walk.Reindexed(walk.Index), layer: l, scannedIn: fmt.Sprintf("%s layer %d", input, l.Index)}
+	if _, ok := c.walks[diffID]; ok {
+		return
 	}
+	c.walks[diffID] = cachedLayer{walk: walk.Reindexed(walk.Index), layer: l, scannedIn: fmt.Sprintf("%s layer %d", input, l.Index)}
+	if c.max == 0 {
+		return
+	}
+	c.order = append(c.order, diffID)
+	for len(c.order) > c.max {
+		delete(c.walks, c.order[0])
+		c.order = c.order[1:]
+	}
+}
+
+// claim marks diffID as being walked by the caller and returns the
+// function that ends the claim, or hit when the cache holds the layer.
+// While another caller holds the claim, claim waits (or until ctx ends):
+// its walk, once cached, spares this one.
+func (c *LayerCache) claim(ctx context.Context, diffID v1.Hash) (release func(), hit bool) {
+	for {
+		c.mu.Lock()
+		if _, ok := c.walks[diffID]; ok {
+			c.mu.Unlock()
+			return func() {}, true
+		}
+		wait, busy := c.busy[diffID]
+		if !busy {
+			done := make(chan struct{})
+			c.busy[diffID] = done
+			c.mu.Unlock()
+			return func() {
+				c.mu.Lock()
+				delete(c.busy, diffID)
+				c.mu.Unlock()
+				close(done)
+			}, false
+		}
+		c.mu.Unlock()
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return func() {}, false
+		}
+	}
+}
+
+// LayerClaimer is a LayerStore that several processes share and that
+// lets one of them scan a layer while the others wait for its entry (see
+// layercache.Redis.Claim).
+type LayerClaimer interface {
+	Claim(ctx context.Context, key string) (release func())
+}
+
+// claim waits while another Run of this process, or another process
+// sharing the LayerStore, walks layer content diffID, and returns the
+// function that ends this Run's own claim on it.
+func (r *run) claim(diffID v1.Hash) func() {
+	if diffID == (v1.Hash{}) {
+		return func() {}
+	}
+	release := func() {}
+	if r.o.cache != nil {
+		var hit bool
+		if release, hit = r.o.cache.claim(r.ctx, diffID); hit {
+			return release
+		}
+	}
+	if c, ok := r.o.store.(LayerClaimer); ok {
+		mine := c.Claim(r.ctx, r.storeKey(diffID))
+		return func() { mine(); release() }
+	}
+	return release
 }
 
 // cachedWalk returns a scan of layer i's content (by its diff_id) from

@@ -2,9 +2,13 @@ package scan_test
 
 import (
 	"context"
+	"io"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/imagescan/imagescan/finding"
 	"github.com/imagescan/imagescan/internal/fixture"
@@ -50,5 +54,81 @@ func TestLayerCacheScansSharedLayersOnceAndKeepsStatusPerImage(t *testing.T) {
 	}
 	if diff := cmp.Diff(summarize(alone), summarize(second)); diff != "" {
 		t.Errorf("cached scan differs (-alone +cached):\n%s", diff)
+	}
+}
+
+// gatedDetector holds the first detection of one path until the test
+// lets it go.
+type gatedDetector struct {
+	*fixture.CountingDetector
+	path string
+	once sync.Once
+	held chan struct{} // closed when the gate holds a detection
+	gate chan struct{}
+}
+
+func (g *gatedDetector) DetectFile(ctx context.Context, f finding.File) []finding.Match {
+	if f.Path == g.path {
+		g.once.Do(func() {
+			close(g.held)
+			<-g.gate
+		})
+	}
+	return g.CountingDetector.DetectFile(ctx, f)
+}
+
+func TestARunWaitsForTheWalkOfALayerAnotherRunIsWalking(t *testing.T) {
+	base := fixture.Layer{Tar: fixture.Tar(t, fixture.File("app/index.js", "ok")), CreatedBy: "COPY . /app"}
+	first := fixture.Target(t, "first", fixture.Image(t, base))
+	second := fixture.Target(t, "second", fixture.Image(t, base, fixture.Layer{Tar: fixture.Tar(t, fixture.File("app/other.js", "ok")), CreatedBy: "COPY other.js /app"}))
+	opened := make(chan struct{})
+	open := second.Layers[0].Open
+	second.Layers[0].Open = func() (io.ReadCloser, error) {
+		close(opened) // only a Run that does not wait reads the layer now
+		return open()
+	}
+	det := &gatedDetector{CountingDetector: fixture.NewCountingDetector(t), path: "app/index.js", held: make(chan struct{}), gate: make(chan struct{})}
+	cache := scan.NewLayerCache()
+	var g errgroup.Group
+	var res [2]*scan.Result
+	for i, target := range []*scan.Target{first, second} {
+		g.Go(func() (err error) {
+			res[i], err = scan.Run(context.Background(), target, det, scan.WithLayerCache(cache))
+			return err
+		})
+		if i == 0 {
+			<-det.held // the first Run is walking the shared layer
+		}
+	}
+	select {
+	case <-opened:
+	case <-time.After(300 * time.Millisecond):
+	}
+	close(det.gate)
+	if err := g.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if n := det.Files("app/index.js"); n != 1 {
+		t.Errorf("the shared layer was detected %d times, want once", n)
+	}
+	if res[1].Layers[0].SharedWith != "first layer 0" {
+		t.Errorf("second image's layer 0: shared with %q", res[1].Layers[0].SharedWith)
+	}
+}
+
+func TestABoundedLayerCacheKeepsTheLatestLayers(t *testing.T) {
+	a := fixture.Target(t, "a", fixture.Image(t, fixture.Layer{Tar: fixture.Tar(t, fixture.File("a.txt", "a")), CreatedBy: "COPY a"}))
+	b := fixture.Target(t, "b", fixture.Image(t, fixture.Layer{Tar: fixture.Tar(t, fixture.File("b.txt", "b")), CreatedBy: "COPY b"}))
+	for bound, want := range map[int]int{1: 2, 2: 1} {
+		det := fixture.NewCountingDetector(t)
+		cache := scan.NewBoundedLayerCache(bound)
+		for _, target := range []*scan.Target{a, b, a} {
+			if _, err := scan.Run(context.Background(), target, det, scan.WithLayerCache(cache)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := det.Files("a.txt"); n != want {
+			t.Errorf("bound %d: a's layer detected %d times, want %d", bound, n, want)
+		}
 	}
 }

@@ -177,6 +177,7 @@ func (r *run) scan() {
 // claims a cached diff_id for other content is walked afresh.
 func (r *run) scanLayer(i int, total int64) (*layers.Result, error) {
 	l := &r.res.Layers[i]
+	defer r.claim(r.diffID(i))()
 	if walk, from := r.cachedWalk(i, r.diffID(i)); walk != nil {
 		verified, err := r.readOnly(i, total)
 		if err != nil {
