@@ -18,8 +18,14 @@ const asMainEnv = "IMAGESCAN_TEST_AS_MAIN"
 // process runs imagescan as a separate process and returns what it wrote.
 func process(t *testing.T, args ...string) outcome {
 	t.Helper()
+	return processEnv(t, nil, args...)
+}
+
+// processEnv is process with env added to the environment.
+func processEnv(t *testing.T, env []string, args ...string) outcome {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), asMainEnv+"=1")
+	cmd.Env = append(append(os.Environ(), asMainEnv+"=1"), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()

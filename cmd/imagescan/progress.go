@@ -2,14 +2,17 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
 	"github.com/imagescan/imagescan/finding"
+	"github.com/imagescan/imagescan/fleet"
 	"github.com/imagescan/imagescan/scan"
 )
 
@@ -57,4 +60,42 @@ func (p *progress) run(ctx context.Context, t *scan.Target, det finding.Detector
 	<-done
 	_ = bar.Finish()
 	return res, err
+}
+
+// sweepLine draws a sweep's progress on stderr, when it is a terminal:
+// images done out of those found so far, layers shared, findings.
+type sweepLine struct {
+	mu  sync.Mutex
+	bar *progressbar.ProgressBar
+}
+
+func newSweepLine(stderr io.Writer, wanted bool) *sweepLine {
+	p := newProgress(stderr, wanted)
+	if !p.enabled {
+		return &sweepLine{}
+	}
+	return &sweepLine{bar: progressbar.NewOptions(-1,
+		progressbar.OptionSetWriter(stderr),
+		progressbar.OptionSetDescription("listing the registry"),
+		progressbar.OptionThrottle(200*time.Millisecond),
+		progressbar.OptionClearOnFinish(),
+		progressbar.OptionSetRenderBlankState(true),
+	)}
+}
+
+func (l *sweepLine) update(p fleet.Progress) {
+	if l.bar == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.bar.ChangeMax(max(p.Found, 1))
+	_ = l.bar.Set(p.Done)
+	l.bar.Describe(fmt.Sprintf("images %d/%d · layers shared %d · findings %d", p.Done, p.Found, p.LayersShared, p.Findings))
+}
+
+func (l *sweepLine) finish() {
+	if l.bar != nil {
+		_ = l.bar.Finish()
+	}
 }

@@ -54,7 +54,8 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newScanCmd(stdin, stdout, stderr), newExtractCmd(stdin, stdout, stderr), newDiffCmd(stdin, stdout, stderr), newVersionCmd(stdout))
+	root.AddCommand(newScanCmd(stdin, stdout, stderr), newExtractCmd(stdin, stdout, stderr), newDiffCmd(stdin, stdout, stderr),
+		newSweepCmd(stdout, stderr), newMergeCmd(stdout, stderr), newVersionCmd(stdout))
 	return root
 }
 

@@ -47,6 +47,10 @@ type scanFlags struct {
 	noCache      bool
 	cacheDir     string
 	stall        time.Duration
+	cacheURL     string
+	cacheTTL     time.Duration
+	// layersKept bounds the layer scans a run keeps in memory (0: all).
+	layersKept int
 
 	baseline       string
 	ignore         string
@@ -97,6 +101,7 @@ from the docker config ($DOCKER_CONFIG or ~/.docker) and its helpers.`,
 	fl.BoolVar(&f.showSuppressed, "show-suppressed", false, "list suppressed findings in the report (they are always counted)")
 	fl.BoolVar(&f.noCache, "no-cache", false, "neither use nor fill the layer cache: read and verify every layer")
 	fl.StringVar(&f.cacheDir, "cache-dir", "", "where the layer cache and the compiled rule database live (default: the user cache directory's imagescan)")
+	cacheURLFlags(fl, &f)
 	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile to `FILE` (for the benchmark)")
 	_ = fl.MarkHidden("cpuprofile")
 	if benchBuild {
@@ -159,6 +164,9 @@ func runScan(ctx context.Context, f scanFlags, images []string, stdin io.Reader,
 	if ctx.Err() != nil {
 		fmt.Fprintln(stderr, "imagescan: interrupted; the report covers only what was read before")
 		failed = true
+	}
+	if msg := sess.cacheProblem(); msg != "" {
+		fmt.Fprintf(stderr, "imagescan: %s\n", msg)
 	}
 	for _, res := range results {
 		suppress.Apply(res)
@@ -234,6 +242,11 @@ type session struct {
 	ropts    report.Options
 	bars     *progress
 	close    func()
+	// cacheProblem says why the layer cache was given up during the
+	// run, or "".
+	cacheProblem func() string
+	// cacheOpenErr says why the layer cache could not be opened, or "".
+	cacheOpenErr string
 }
 
 func newSession(f scanFlags, stdin io.Reader, stderr io.Writer) (*session, error) {
@@ -250,7 +263,7 @@ func newSession(f scanFlags, stdin io.Reader, stderr io.Writer) (*session, error
 		return nil, fmt.Errorf("--config: %w", err)
 	}
 	s := &session{
-		det: det, detector: det, key: key, close: func() {},
+		det: det, detector: det, key: key, close: func() {}, cacheProblem: func() string { return "" },
 		srcOpts: []source.Option{source.WithPlatform(f.platform), source.WithInsecure(f.insecure), source.WithStdin(stdin), source.WithStallTimeout(f.stall)},
 		ropts:   reportOptions(f),
 		bars:    newProgress(stderr, !f.noProgress),
@@ -258,7 +271,11 @@ func newSession(f scanFlags, stdin io.Reader, stderr io.Writer) (*session, error
 	if f.noDetect {
 		s.detector = nothing{}
 	}
-	if !f.noCache && !f.noDetect {
+	switch {
+	case f.noCache || f.noDetect:
+	case f.cacheURL != "":
+		opts = append(opts, s.openRedis(f, key, stderr)...)
+	default:
 		store, closeStore := openCache(f, det, stderr)
 		s.close = closeStore
 		if store != nil {
@@ -266,8 +283,28 @@ func newSession(f scanFlags, stdin io.Reader, stderr io.Writer) (*session, error
 		}
 	}
 	// One cache for the whole run: a layer several images share is scanned once.
-	s.opts = append(opts, scan.WithKey(key), scan.WithLayerCache(scan.NewLayerCache()))
+	s.opts = append(opts, scan.WithKey(key), scan.WithLayerCache(scan.NewBoundedLayerCache(f.layersKept)))
 	return s, nil
+}
+
+// openRedis opens the shared layer cache of --cache-url as scan options.
+// A Redis that does not answer is one warning, and the run goes on
+// without a cache; one that stops answering is reported by cacheProblem.
+func (s *session) openRedis(f scanFlags, key finding.Key, stderr io.Writer) []scan.Option {
+	store, err := layercache.OpenRedis(context.Background(), f.cacheURL, f.cacheTTL, key.Derive("redis layer cache"))
+	if err != nil {
+		fmt.Fprintf(stderr, "imagescan: scanning without the layer cache: %v\n", err)
+		s.cacheOpenErr = err.Error() + "; the run went on without it"
+		return nil
+	}
+	s.close = func() { store.Close() }
+	s.cacheProblem = func() string {
+		if err := store.Err(); err != nil {
+			return err.Error()
+		}
+		return ""
+	}
+	return []scan.Option{scan.WithLayerStore(store, s.det.Fingerprint()+"|"+executableID(), f.showSecrets)}
 }
 
 // scanInputs scans every image that the inputs name. Each error is printed
