@@ -15,7 +15,8 @@
 # Last, TruffleHog v3.90.0 (built from bench/trufflehog/, a module of its
 # own) scans the realistic image, verification off, for the ratio the
 # engine's target is set in: the two runs nearest in time are compared.
-# Prints a Markdown table of wall and CPU time, peak RSS, and the text
+# Then the registry sweep's benchmark (cmd/imagescan BenchmarkSweep*).
+# Prints Markdown tables of wall and CPU time, peak RSS, and the text
 # scanned per second.
 #
 # The realistic images are built first when missing (bench/realistic/
@@ -95,5 +96,20 @@ print(f"| imagescan (fast) | {iw:.2f} | {ic:.1f} | {ir:.0f} |")
 print(f"| TruffleHog v3.90.0, --no-verification ({found} results) | {tw:.2f} | {tc:.1f} | {tr:.0f} |")
 print(f"\nimagescan is {tw / iw:.1f}x faster (wall) and uses {tc / ic:.1f}x less CPU")
 PY
+
+# The registry sweep (issue 14): the test fleet of 202 images in 41
+# repositories on docker-registry, cold and with the Redis cache warm, and
+# the peak RSS of sweeps of 250 and 1,000 images, which must stay flat.
+# Needs docker-registry and redis-server (apt), as the tests do.
+echo
+echo "| sweep | images/s | distinct layers/s | sweep CPU s | peak RSS MB |"
+echo "|---|---|---|---|---|"
+go test -tags gore2regex,re2_cgo,vectorscan -run '^$' -bench 'Sweep' -benchtime 1x ./cmd/imagescan 2>/dev/null |
+	awk '/^BenchmarkSweep/ {
+		name = $1; sub(/^BenchmarkSweep(Memory)?\//, "", name); sub(/-[0-9]+$/, "", name)
+		for (i = 3; i < NF; i += 2) v[$(i + 1)] = $i
+		printf "| %s | %s | %s | %s | %s |\n", name, v["images/s"] ? v["images/s"] : "", v["layers/s"] ? v["layers/s"] : "", v["sweep-CPU-s"] ? v["sweep-CPU-s"] : "", v["peak-RSS-MB"]
+		delete v
+	}'
 echo
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(go version | cut -d' ' -f3)"

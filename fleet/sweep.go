@@ -188,13 +188,14 @@ func (s *sweeper) images(ctx context.Context, repo string) ([]unit, error) {
 		return nil, err
 	}
 	slices.Sort(tags)
+	digests, resolveErrs := s.resolve(ctx, repo, tags)
 	var us []unit
 	at := map[v1.Hash]int{}
 	var errs []error
-	for _, tag := range tags {
-		d, err := s.cfg.Registry.Resolve(ctx, repo, tag)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("tag %s: %w", tag, err))
+	for i, tag := range tags {
+		d := digests[i]
+		if resolveErrs[i] != nil {
+			errs = append(errs, fmt.Errorf("tag %s: %w", tag, resolveErrs[i]))
 			continue
 		}
 		if i, ok := at[d]; ok {
@@ -211,6 +212,25 @@ func (s *sweeper) images(ctx context.Context, repo string) ([]unit, error) {
 		return us, joinLines(errs)
 	}
 	return us, nil
+}
+
+// resolvers is how many tags of a repository are resolved at once: each
+// is a round trip to the registry.
+const resolvers = 8
+
+// resolve returns the digest each tag names, or why not.
+func (s *sweeper) resolve(ctx context.Context, repo string, tags []string) ([]v1.Hash, []error) {
+	digests, errs := make([]v1.Hash, len(tags)), make([]error, len(tags))
+	var g errgroup.Group
+	g.SetLimit(resolvers)
+	for i, tag := range tags {
+		g.Go(func() error {
+			digests[i], errs[i] = s.cfg.Registry.Resolve(ctx, repo, tag)
+			return nil
+		})
+	}
+	_ = g.Wait()
+	return digests, errs
 }
 
 // newest keeps the TagsLimit units whose images were created last.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -18,6 +17,9 @@ type Registry struct {
 	reg  name.Registry
 	o    options
 	page int
+	// puller keeps one transport, and one authentication per repository,
+	// for every request of the sweep: its listings and its images.
+	puller *remote.Puller
 }
 
 // catalogPage is how many repositories one catalog request asks for.
@@ -45,20 +47,19 @@ func NewRegistry(host string, opts ...Option) (*Registry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%q is not a registry host: %w", host, err)
 	}
-	return &Registry{reg: reg, o: o, page: catalogPage}, nil
+	puller, err := remote.NewPuller(pullerOptions(&o)...)
+	if err != nil {
+		return nil, err
+	}
+	return &Registry{reg: reg, o: o, page: catalogPage, puller: puller}, nil
 }
 
 // Name is the registry's host as references spell it.
 func (r *Registry) Name() string { return r.reg.RegistryStr() }
 
-// Options are the source options the Registry was made with, for Open.
+// remoteOptions are the options of one request made with ctx.
 func (r *Registry) remoteOptions(ctx context.Context) []remote.Option {
-	return []remote.Option{
-		remote.WithContext(ctx),
-		remote.WithAuthFromKeychain(authn.DefaultKeychain),
-		remote.WithTransport(registryTransport(r.o.stallTimeout(), r.o.insecure)),
-		remote.WithUserAgent("imagescan"),
-	}
+	return []remote.Option{remote.WithContext(ctx), remote.Reuse(r.puller)}
 }
 
 // Repositories lists the registry's repositories under prefix (every one
@@ -102,11 +103,7 @@ func (r *Registry) Tags(ctx context.Context, repo string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	puller, err := remote.NewPuller(r.remoteOptions(ctx)...)
-	if err != nil {
-		return nil, err
-	}
-	lister, err := puller.Lister(ctx, rp)
+	lister, err := r.puller.Lister(ctx, rp)
 	if err != nil {
 		return nil, registryError(rp.Tag("latest"), err)
 	}
@@ -151,7 +148,10 @@ func (r *Registry) Reference(repo string, digest v1.Hash) string {
 // Open opens repo at digest as Open would, with the Registry's options
 // and, for an index, the platform opts pick.
 func (r *Registry) Open(ctx context.Context, repo string, digest v1.Hash, opts ...Option) (*Set, error) {
-	all := append([]Option{WithInsecure(r.o.insecure), WithStallTimeout(r.o.stall)}, opts...)
+	all := append([]Option{WithInsecure(r.o.insecure), WithStallTimeout(r.o.stall), func(o *options) error {
+		o.puller = r.puller
+		return nil
+	}}, opts...)
 	return Open(ctx, r.Reference(repo, digest), all...)
 }
 

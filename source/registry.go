@@ -35,13 +35,8 @@ func registryImage(ctx context.Context, input, refStr string, o *options) ([]*sc
 		return nil, fmt.Errorf("not a file, and not an image reference: %w", err)
 	}
 	st := &remoteStore{
-		repo: ref.Context(),
-		opts: []remote.Option{
-			remote.WithContext(ctx),
-			remote.WithAuthFromKeychain(authn.DefaultKeychain),
-			remote.WithTransport(registryTransport(o.stallTimeout(), o.insecure)),
-			remote.WithUserAgent("imagescan"),
-		},
+		repo:  ref.Context(),
+		opts:  append([]remote.Option{remote.WithContext(ctx)}, o.remote()...),
 		cache: map[v1.Hash][]byte{},
 	}
 	desc, err := remote.Get(ref, st.opts...)
@@ -54,6 +49,25 @@ func registryImage(ctx context.Context, input, refStr string, o *options) ([]*sc
 		return nil, registryError(ref, err)
 	}
 	return w.finish()
+}
+
+// remote returns the options of every registry request: the default
+// keychain, the guarded transport, imagescan's user agent; or the
+// puller a Registry shares between the images of a sweep, which keeps
+// one transport and one authentication per repository.
+func (o *options) remote() []remote.Option {
+	if o.puller != nil {
+		return []remote.Option{remote.Reuse(o.puller)}
+	}
+	return pullerOptions(o)
+}
+
+func pullerOptions(o *options) []remote.Option {
+	return []remote.Option{
+		remote.WithAuthFromKeychain(authn.DefaultKeychain),
+		remote.WithTransport(registryTransport(o.stallTimeout(), o.insecure)),
+		remote.WithUserAgent("imagescan"),
+	}
 }
 
 // remoteStore reads manifests and blobs of one repository.

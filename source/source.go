@@ -11,6 +11,7 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/imagescan/imagescan/scan"
 )
@@ -24,6 +25,8 @@ type options struct {
 	stdin    io.Reader
 	tempDir  string
 	stall    time.Duration
+	// puller, set by Registry.Open, is shared by the images of a sweep.
+	puller *remote.Puller
 }
 
 func (o *options) stallTimeout() time.Duration {

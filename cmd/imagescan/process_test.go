@@ -22,7 +22,7 @@ func process(t *testing.T, args ...string) outcome {
 }
 
 // processEnv is process with env added to the environment.
-func processEnv(t *testing.T, env []string, args ...string) outcome {
+func processEnv(t testing.TB, env []string, args ...string) outcome {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(append(os.Environ(), asMainEnv+"=1"), env...)

@@ -90,6 +90,8 @@ interrupted: the report still holds everything read.`,
 	fl.StringVar(&f.shard, "shard", "", "sweep only shard `I/N` of the repositories (I from 1 to N)")
 	fl.IntVar(&f.shards, "shards", 0, "split the sweep into `N` shards and sweep the one $JOB_COMPLETION_INDEX (from 0) names")
 	fl.StringVar(&f.resume, "resume", "", "an earlier fleet report (JSON) of this sweep: its images read without errors are kept, not scanned again")
+	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile to `FILE` (for the benchmark)")
+	_ = fl.MarkHidden("cpuprofile")
 	f.maxRatio, f.maxDepth = scan.DefaultMaxRatio, layers.DefaultMaxDepth
 	return cmd
 }
@@ -108,6 +110,13 @@ func runSweep(ctx context.Context, f *sweepFlags, target string, stdout, stderr 
 	cfg, err := sweepConfig(f, target)
 	if err != nil {
 		return err
+	}
+	if f.cpuProfile != "" {
+		stop, err := startProfile(f.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	f.layersKept = sweepLayersKept
 	sess, err := newSession(f.scanFlags, nil, stderr)

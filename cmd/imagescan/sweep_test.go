@@ -37,19 +37,20 @@ const sweepKey = "sweep-test-fingerprint-key-0123456789"
 // docker-registry with htpasswd auth, holding fixture.PushFleet's images,
 // reached through a proxy that a test can make fail.
 type testFleet struct {
-	host  string // the proxy's
-	fleet *fixture.Fleet
-	redis *testenv.Redis
+	host   string // the proxy's
+	direct string // the registry's
+	fleet  *fixture.Fleet
+	redis  *testenv.Redis
 
 	mu   sync.Mutex
 	hook func(r *http.Request) int // a status to answer with instead, or 0
 }
 
-func startFleet(t *testing.T) *testFleet {
+func startFleet(t testing.TB, o fixture.FleetOptions) *testFleet {
 	t.Helper()
 	direct := testenv.StartRegistry(t, "sweeper", "sweep-pass")
 	auth := remote.WithAuth(&authn.Basic{Username: "sweeper", Password: "sweep-pass"})
-	tf := &testFleet{fleet: fixture.PushFleet(t, direct, fixture.FleetOptions{}, auth), redis: testenv.StartRedis(t)}
+	tf := &testFleet{fleet: fixture.PushFleet(t, direct, o, auth), redis: testenv.StartRedis(t)}
 	target, err := url.Parse("http://" + direct)
 	if err != nil {
 		t.Fatal(err)
@@ -69,7 +70,7 @@ func startFleet(t *testing.T) *testFleet {
 		proxy.ServeHTTP(w, r)
 	}))
 	t.Cleanup(srv.Close)
-	tf.host = strings.TrimPrefix(srv.URL, "http://")
+	tf.host, tf.direct = strings.TrimPrefix(srv.URL, "http://"), direct
 	dockerLogin(t, "sweeper", "sweep-pass", direct, tf.host)
 	t.Setenv(keyEnv, sweepKey)
 	return tf
@@ -83,7 +84,7 @@ func (tf *testFleet) setHook(hook func(r *http.Request) int) {
 }
 
 // dockerLogin points the default keychain at credentials for hosts.
-func dockerLogin(t *testing.T, user, pass string, hosts ...string) {
+func dockerLogin(t testing.TB, user, pass string, hosts ...string) {
 	t.Helper()
 	auths := map[string]map[string]string{}
 	for _, h := range hosts {
@@ -185,7 +186,7 @@ func diffFleets(a, b *report.Fleet) string {
 }
 
 func TestSweep(t *testing.T) {
-	tf := startFleet(t)
+	tf := startFleet(t, fixture.FleetOptions{})
 	whole, got := sweepJSON(t, context.Background(), "--show-secrets", tf.host)
 
 	t.Run("every planted leak with its repository, tag, layer and path", func(t *testing.T) {

@@ -27,7 +27,7 @@ func (r *Redis) Kill() {
 
 // StartRedis runs Debian's redis-server on a loopback port, with nothing
 // saved to disk, until the test ends.
-func StartRedis(t *testing.T) *Redis {
+func StartRedis(t testing.TB) *Redis {
 	t.Helper()
 	bin := RequireTool(t, "redis-server", "redis-server")
 	port := FreePort(t)

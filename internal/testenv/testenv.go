@@ -39,7 +39,7 @@ func RequireTool(t testing.TB, bin, pkg string) string {
 	return ""
 }
 
-func FreePort(t *testing.T) int {
+func FreePort(t testing.TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -51,7 +51,7 @@ func FreePort(t *testing.T) int {
 
 // StartRegistry runs Debian's docker-registry (distribution 2.8) on a
 // loopback port with htpasswd basic auth for user, and returns host:port.
-func StartRegistry(t *testing.T, user, pass string) string {
+func StartRegistry(t testing.TB, user, pass string) string {
 	t.Helper()
 	bin := RequireTool(t, "docker-registry", "docker-registry")
 	dir := t.TempDir()
