@@ -26,12 +26,14 @@ import (
 
 type sweepFlags struct {
 	scanFlags
-	allTags   bool
-	tagsLimit int
-	reposFile string
-	shard     string
-	shards    int
-	resume    string
+	allTags bool
+	// allTagsSet says that --all-tags was given.
+	allTagsSet bool
+	tagsLimit  int
+	reposFile  string
+	shard      string
+	shards     int
+	resume     string
 }
 
 // completionIndexEnv is the variable a Kubernetes Indexed Job sets in each
@@ -65,6 +67,7 @@ image, a repository or the catalog could not be read, or the sweep was
 interrupted: the report still holds everything read.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			f.allTagsSet = cmd.Flags().Changed("all-tags")
 			return runSweep(cmd.Context(), &f, args[0], stdout, stderr)
 		},
 	}
@@ -168,8 +171,13 @@ func sweepConfig(f *sweepFlags, target string) (fleet.Config, error) {
 	if cfg.Jobs < 0 {
 		return cfg, errors.New("--jobs must be greater than zero")
 	}
-	if f.tagsLimit < 0 {
+	switch {
+	case f.tagsLimit < 0:
 		return cfg, errors.New("--tags-limit must not be negative")
+	case f.tagsLimit > 0 && f.allTagsSet && f.allTags:
+		return cfg, errors.New("use --all-tags or --tags-limit N, not both")
+	case f.tagsLimit == 0 && !f.allTags:
+		return cfg, errors.New("--all-tags=false needs --tags-limit N: how many of each repository's newest images to scan")
 	}
 	cfg.TagsLimit = f.tagsLimit
 	if cfg.Shard, err = shardOf(f.shard, f.shards); err != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -16,12 +17,14 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/imagescan/imagescan/fleet"
 	"github.com/imagescan/imagescan/internal/fixture"
 	"github.com/imagescan/imagescan/internal/testenv"
 	"github.com/imagescan/imagescan/report"
@@ -451,4 +454,79 @@ func jobSpec(t *testing.T) (args, env []string) {
 		}
 	}
 	return c.Args, env
+}
+
+// TestSweepProgressOnATerminal: the line says images done out of those
+// found, layers shared and findings so far; off a terminal there is none.
+func TestSweepProgressOnATerminal(t *testing.T) {
+	ptmx, tty := openPTY(t)
+	defer tty.Close()
+	var screen bytes.Buffer
+	read := make(chan struct{})
+	go func() {
+		defer close(read)
+		_, _ = io.Copy(&screen, ptmx)
+	}()
+	line := newSweepLine(tty, true)
+	line.update(fleet.Progress{Found: 10, Done: 2})
+	time.Sleep(300 * time.Millisecond) // past the line's throttle
+	line.update(fleet.Progress{Found: 12, Done: 7, LayersShared: 31, Findings: 4})
+	time.Sleep(300 * time.Millisecond)
+	line.update(fleet.Progress{Found: 12, Done: 7, LayersShared: 31, Findings: 4})
+	line.finish()
+	tty.Close()
+	ptmx.Close()
+	<-read
+	if !strings.Contains(screen.String(), "images 7/12 · layers shared 31 · findings 4") {
+		t.Errorf("the terminal shows %q", screen.String())
+	}
+	var off bytes.Buffer
+	quiet := newSweepLine(&off, true)
+	quiet.update(fleet.Progress{Found: 1})
+	quiet.finish()
+	if off.Len() != 0 {
+		t.Errorf("off a terminal: %q", off.String())
+	}
+}
+
+// TestSweepBadUsage: each mistake is one line and exit 2, before anything
+// is asked of the registry.
+func TestSweepBadUsage(t *testing.T) {
+	for args, want := range map[string]string{
+		"--shard 0/2":                    `--shard "0/2" is not I/N`,
+		"--shard 3/2":                    `--shard "3/2" is not I/N`,
+		"--shard 1/2 --shards 2":         "not both",
+		"--shards 2":                     "needs $JOB_COMPLETION_INDEX",
+		"--all-tags --tags-limit 2":      "not both",
+		"--all-tags=false":               "needs --tags-limit",
+		"--tags-limit -1":                "must not be negative",
+		"-f html":                        "is not text, json or sarif",
+		"--repos-file /nonexistent/list": "--repos-file",
+		"--resume /nonexistent/r.json":   "--resume",
+	} {
+		got := imagescan(t, append(append([]string{"sweep", "--no-cache"}, strings.Fields(args)...), "127.0.0.1:1")...)
+		if got.code != exitError || strings.Count(got.stderr, "\n") != 1 || !strings.Contains(got.stderr, want) {
+			t.Errorf("%s: exit %d, stderr %q; want 2 and one line with %q", args, got.code, got.stderr, want)
+		}
+	}
+}
+
+// TestMergeBadInput: a report that is not a fleet report, or a directory
+// without reports, is one line and exit 2.
+func TestMergeBadInput(t *testing.T) {
+	dir := t.TempDir()
+	image := filepath.Join(dir, "image.json")
+	if got := imagescan(t, "scan", "-f", "json", "-o", image, "--no-cache", clean); got.code != exitClean {
+		t.Fatalf("scan: %d %s", got.code, got.stderr)
+	}
+	for name, args := range map[string][]string{
+		"an image report": {image},
+		"an empty dir":    {t.TempDir()},
+		"a missing file":  {filepath.Join(dir, "nothing.json")},
+	} {
+		got := imagescan(t, append([]string{"merge"}, args...)...)
+		if got.code != exitError || strings.Count(got.stderr, "\n") != 1 {
+			t.Errorf("%s: exit %d, stderr %q; want 2 and one line", name, got.code, got.stderr)
+		}
+	}
 }
