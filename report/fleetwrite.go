@@ -139,18 +139,26 @@ func contentOf(l FleetLocation) string {
 	return ""
 }
 
-// imageName names an image by the first repository and tag a row gives
-// it, its short digest and its platform.
+// imageName names an image by the repositories that hold it, each with
+// its first tag (three at most), its short digest and its platform.
 func imageName(f *Fleet, digest, platform string) string {
-	name := "(no repository)"
+	var names []string
 	for _, im := range f.Images {
-		if im.Digest == digest {
-			name = im.Repository
-			if len(im.Tags) > 0 {
-				name += ":" + im.Tags[0]
-			}
-			break
+		if im.Digest != digest {
+			continue
 		}
+		name := im.Repository
+		if len(im.Tags) > 0 {
+			name += ":" + im.Tags[0]
+		}
+		names = append(names, name)
+	}
+	name := strings.Join(names[:min(len(names), 3)], ", ")
+	switch {
+	case len(names) == 0:
+		name = "(no repository)"
+	case len(names) > 3:
+		name += fmt.Sprintf(" and %d more", len(names)-3)
 	}
 	return fmt.Sprintf("%s (%s, %s)", name, short12(strings.TrimPrefix(digest, "sha256:")), orNone(platform))
 }
