@@ -9,6 +9,7 @@ package fleet
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"slices"
@@ -268,8 +269,18 @@ func (s *sweeper) created(ctx context.Context, u unit) time.Time {
 func (s *sweeper) scan(ctx context.Context, u unit) {
 	ref := report.ImageRef{Repository: u.repo, Tags: u.tags}
 	set, err := s.cfg.Registry.Open(ctx, u.repo, u.digest, source.WithPlatform(s.cfg.Platform))
-	if err != nil {
-		s.done(func() { s.fleet.AddError(ref, u.digest.String(), err) })
+	switch {
+	case errors.Is(err, source.ErrNoPlatform):
+		s.done(func() {
+			s.fleet.AddNotScanned(ref, u.digest.String(), err.Error())
+			s.progress.Done++
+		})
+		return
+	case err != nil:
+		s.done(func() {
+			s.fleet.AddError(ref, u.digest.String(), err)
+			s.progress.Done++
+		})
 		return
 	}
 	defer set.Close()

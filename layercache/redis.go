@@ -170,24 +170,29 @@ func (r *Redis) Get(key string) ([]byte, bool) {
 	return r.open(key, value)
 }
 
-// Put stores data under key for the TTL.
+// Put stores data under key for the TTL. A failure gives the cache up
+// and is kept for Err rather than returned: it is the run's problem, to
+// be reported once, not the problem of the layer that happened to meet
+// it.
 func (r *Redis) Put(key string, data []byte) error {
 	if r.down.Load() {
 		return nil
 	}
 	ctx, cancel := r.ctx()
 	defer cancel()
-	return r.fail(r.client.Set(ctx, entryKey(key), r.seal(key, data), r.ttl).Err())
+	_ = r.fail(r.client.Set(ctx, entryKey(key), r.seal(key, data), r.ttl).Err())
+	return nil
 }
 
-// Delete removes the entry under key.
+// Delete removes the entry under key; a failure is kept as Put's is.
 func (r *Redis) Delete(key string) error {
 	if r.down.Load() {
 		return nil
 	}
 	ctx, cancel := r.ctx()
 	defer cancel()
-	return r.fail(r.client.Del(ctx, entryKey(key)).Err())
+	_ = r.fail(r.client.Del(ctx, entryKey(key)).Err())
+	return nil
 }
 
 // release deletes a claim only if it is still the caller's.

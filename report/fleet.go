@@ -78,6 +78,10 @@ type FleetImage struct {
 	Warnings []string         `json:"warnings"`
 	Errors   []string         `json:"errors"`
 	Skipped  map[string]int64 `json:"skipped"`
+	// NotScanned says why an image that was found was not scanned, as
+	// when it has no image of the platform the sweep asks for; "" for the
+	// rest.
+	NotScanned string `json:"not_scanned,omitempty"`
 }
 
 // FleetCoverage says how an image's layers were had: detected in this
@@ -129,6 +133,7 @@ type FleetTotals struct {
 	Images              int            `json:"images"`
 	ImagesWithFindings  int            `json:"images_with_findings"`
 	ImagesWithErrors    int            `json:"images_with_errors"`
+	ImagesNotScanned    int            `json:"images_not_scanned"`
 	RepositoriesLeaking int            `json:"repositories_with_findings"`
 	Secrets             int            `json:"secrets"`
 	Findings            map[string]int `json:"findings"`
@@ -195,6 +200,15 @@ func (f *Fleet) AddError(ref ImageRef, digest string, err error) {
 	f.Images = append(f.Images, FleetImage{
 		Repository: ref.Repository, Tags: slices.Sorted(slices.Values(ref.Tags)), Digest: digest, IndexDigest: ref.IndexDigest,
 		Findings: map[string]int{}, Layers: []string{}, Warnings: []string{}, Errors: strings.Split(err.Error(), "\n"), Skipped: map[string]int64{},
+	})
+}
+
+// AddNotScanned adds the row of an image that was found and, for why,
+// not scanned.
+func (f *Fleet) AddNotScanned(ref ImageRef, digest, why string) {
+	f.Images = append(f.Images, FleetImage{
+		Repository: ref.Repository, Tags: slices.Sorted(slices.Values(ref.Tags)), Digest: digest, IndexDigest: ref.IndexDigest,
+		Findings: map[string]int{}, Layers: []string{}, Warnings: []string{}, Errors: []string{}, Skipped: map[string]int64{}, NotScanned: why,
 	})
 }
 
@@ -442,7 +456,10 @@ func (f *Fleet) totals() {
 	for _, im := range f.Images {
 		repos[im.Repository] = true
 		byDigest[im.Digest] = append(byDigest[im.Digest], im.Repository)
-		if im.Digest != "" || len(im.Errors) == 0 {
+		switch {
+		case im.NotScanned != "":
+			t.ImagesNotScanned++
+		case im.Digest != "" || len(im.Errors) == 0:
 			t.Images++
 		}
 		if len(im.Errors) > 0 {

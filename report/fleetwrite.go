@@ -246,9 +246,13 @@ func unreadable(f *Fleet) []string {
 
 func fleetTotalsText(f *Fleet) string {
 	t := f.Totals
-	return fmt.Sprintf("totals: %s in %s; %s: %d detected, %d shared within the sweep, %d from the layer cache; %s read in %.1f s",
+	s := fmt.Sprintf("totals: %s in %s; %s: %d detected, %d shared within the sweep, %d from the layer cache; %s read in %.1f s",
 		plural(t.Images, "image"), plural(t.Repositories, "repository"), plural(t.DistinctLayers, "distinct layer"),
 		t.LayersDetected, t.LayersShared, t.LayersCached, bytesText(t.Bytes), f.Seconds)
+	if t.ImagesNotScanned > 0 {
+		s += fmt.Sprintf("; not scanned: %s of other platforms", plural(t.ImagesNotScanned, "image"))
+	}
+	return s
 }
 
 // writeFleetSARIF writes one SARIF run with a result per place a secret

@@ -2,6 +2,7 @@ package source
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -249,8 +250,17 @@ func (p *picker) none() error {
 	if p.want == nil || len(p.seen) == 0 {
 		return nil
 	}
-	return fmt.Errorf("no image for platform %s; there is %s", platformString(*p.want), strings.Join(slices.Compact(slices.Sorted(slices.Values(p.seen))), ", "))
+	return noPlatformError(fmt.Sprintf("no image for platform %s; there is %s", platformString(*p.want), strings.Join(slices.Compact(slices.Sorted(slices.Values(p.seen))), ", ")))
 }
+
+// ErrNoPlatform is the error, as errors.Is tells, of an image or index
+// that holds no image of the platform WithPlatform asks for.
+var ErrNoPlatform = errors.New("no image for the platform")
+
+type noPlatformError string
+
+func (e noPlatformError) Error() string        { return string(e) }
+func (e noPlatformError) Is(target error) bool { return target == ErrNoPlatform }
 
 func platformString(p v1.Platform) string {
 	if p.OS == "" && p.Architecture == "" {

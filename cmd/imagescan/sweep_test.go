@@ -12,6 +12,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -325,7 +326,7 @@ func TestSweep(t *testing.T) {
 		if d := diffFleets(whole, f); d != "" {
 			t.Errorf("the sweep differs (-one +redis killed):\n%s", d)
 		}
-		if len(f.Warnings) != 1 || !strings.Contains(f.Warnings[0], "stopped answering") || strings.Count(got.stderr, "Redis") != 1 {
+		if len(f.Warnings) != 1 || !strings.Contains(f.Warnings[0], "stopped answering") || strings.Count(got.stderr, "Redis") != 1 || strings.Count(got.stderr, "\n") != 1 {
 			t.Errorf("warnings %q, stderr %q; want one about Redis", f.Warnings, got.stderr)
 		}
 	})
@@ -375,6 +376,57 @@ func TestSweep(t *testing.T) {
 		}
 		if kept == 0 {
 			t.Error("the partial report kept no image")
+		}
+	})
+
+	t.Run("SIGINT to the process leaves a valid partial report", func(t *testing.T) {
+		reached, release := make(chan struct{}), make(chan struct{})
+		var once sync.Once
+		tf.setHook(func(r *http.Request) int {
+			if strings.HasPrefix(r.URL.Path, "/v2/"+fixture.FleetRepo(20)+"/") {
+				once.Do(func() { close(reached) })
+				<-release // the registry hangs: the sweep is mid-way when the signal comes
+			}
+			return 0
+		})
+		defer tf.setHook(nil)
+		defer close(release)
+		out := filepath.Join(t.TempDir(), "partial.json")
+		cmd := exec.Command(os.Args[0], "sweep", "-q", "-f", "json", "-o", out, "--no-cache", tf.host)
+		cmd.Env = append(os.Environ(), asMainEnv+"=1", "XDG_CACHE_HOME="+t.TempDir())
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-reached:
+		case <-time.After(2 * time.Minute):
+			_ = cmd.Process.Kill()
+			t.Fatal("the sweep never reached the hanging repository")
+		}
+		if err := cmd.Process.Signal(os.Interrupt); err != nil {
+			t.Fatal(err)
+		}
+		_ = cmd.Wait()
+		f := readFleetFile(t, out)
+		if code := cmd.ProcessState.ExitCode(); code != exitError || f.Complete || f.Totals.Images == 0 || !strings.Contains(stderr.String(), "interrupted") {
+			t.Errorf("exit %d, complete %v, %d images; want 2, an incomplete report of some images, and why on stderr:\n%s", code, f.Complete, f.Totals.Images, stderr.String())
+		}
+	})
+
+	t.Run("--platform scans that platform and counts the images of others", func(t *testing.T) {
+		f, got := sweepJSON(t, context.Background(), "--show-secrets", "--platform", "linux/arm64", tf.host+"/team-d")
+		if got.code != exitLeaks || f.Totals.Images != 1 || f.Totals.ImagesNotScanned != 49 || f.Failed() {
+			t.Fatalf("exit %d, %d images, %d not scanned, failed %v; want 1, the arm64 image of the index, and 49\n%s", got.code, f.Totals.Images, f.Totals.ImagesNotScanned, f.Failed(), got.stderr)
+		}
+		arm := tf.fleet.Planted[len(tf.fleet.Planted)-1]
+		if p := where(f); len(p) != 2 || !p[fmt.Sprintf("%s|%s|latest|linux/arm64|1|%s", arm.Secret, arm.Repository, arm.Path)] {
+			t.Errorf("places %v; want the arm64 image's private key under both its tags", p)
+		}
+		text := imagescan(t, "sweep", "-q", "--no-cache", "--platform", "linux/arm64", tf.host+"/team-d")
+		if !strings.Contains(text.stdout, "not scanned: 49 images of other platforms") {
+			t.Errorf("the text report does not count the images of other platforms:\n%s", text.stdout)
 		}
 	})
 
