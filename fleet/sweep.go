@@ -185,14 +185,17 @@ func (s *sweeper) report() {
 // names, newest first when TagsLimit keeps some.
 func (s *sweeper) images(ctx context.Context, repo string) ([]unit, error) {
 	tags, err := s.cfg.Registry.Tags(ctx, repo)
-	if err != nil {
+	if len(tags) == 0 && err != nil {
 		return nil, err
+	}
+	var errs []error
+	if err != nil {
+		errs = append(errs, err) // the tags listed are swept all the same
 	}
 	slices.Sort(tags)
 	digests, resolveErrs := s.resolve(ctx, repo, tags)
 	var us []unit
 	at := map[v1.Hash]int{}
-	var errs []error
 	for i, tag := range tags {
 		d := digests[i]
 		if resolveErrs[i] != nil {

@@ -66,7 +66,7 @@ func (r *Registry) remoteOptions(ctx context.Context) []remote.Option {
 // when prefix is ""), in the catalog's order, following its pages.
 func (r *Registry) Repositories(ctx context.Context, prefix string) ([]string, error) {
 	prefix = strings.Trim(prefix, "/")
-	var repos []string
+	var repos, bad []string
 	last := ""
 	for seen := 0; ; {
 		page, err := remote.CatalogPage(r.reg, last, r.page, r.remoteOptions(ctx)...)
@@ -75,16 +75,21 @@ func (r *Registry) Repositories(ctx context.Context, prefix string) ([]string, e
 		}
 		for _, repo := range page {
 			if repo <= last {
-				return repos, fmt.Errorf("registry %s: the catalog went back from %q to %q; it is not the sorted list the API promises", r.Name(), last, repo)
+				return repos, fmt.Errorf("registry %s: the catalog went back from %q to %q; it is not the sorted list the API promises (name the repositories with --repos-file)", r.Name(), last, repo)
 			}
 			last = repo
-			if under(repo, prefix) {
-				repos = append(repos, repo)
+			if !under(repo, prefix) {
+				continue
 			}
+			if _, err := r.repository(repo); err != nil {
+				bad = append(bad, repo)
+				continue
+			}
+			repos = append(repos, repo)
 		}
 		seen += len(page)
 		if len(page) < r.page {
-			return repos, nil
+			return repos, badNames(r.Name(), "repository", bad)
 		}
 		if seen >= maxRepositories {
 			return repos, fmt.Errorf("registry %s: the catalog lists more than %d repositories; name a prefix or use --repos-file", r.Name(), maxRepositories)
@@ -107,18 +112,41 @@ func (r *Registry) Tags(ctx context.Context, repo string) ([]string, error) {
 	if err != nil {
 		return nil, registryError(rp.Tag("latest"), err)
 	}
-	var tags []string
+	var tags, bad []string
 	for lister.HasNext() {
 		page, err := lister.Next(ctx)
 		if err != nil {
 			return tags, registryError(rp.Tag("latest"), err)
 		}
-		tags = append(tags, page.Tags...)
-		if len(tags) > maxTags {
+		for _, tag := range page.Tags {
+			if _, err := name.NewTag(rp.String()+":"+tag, name.StrictValidation); err != nil {
+				bad = append(bad, tag)
+				continue
+			}
+			tags = append(tags, tag)
+		}
+		if len(tags)+len(bad) > maxTags {
 			return tags, fmt.Errorf("registry %s: %s lists more than %d tags; use --tags-limit", r.Name(), repo, maxTags)
 		}
 	}
-	return tags, nil
+	return tags, badNames(r.Name(), repo+" lists a tag", bad)
+}
+
+// badNames is the error of names a registry listed that are not valid
+// names, quoted (a hostile registry could send terminal escapes), or nil.
+func badNames(registry, what string, bad []string) error {
+	if len(bad) == 0 {
+		return nil
+	}
+	quoted := make([]string, 0, min(len(bad), 5))
+	for _, b := range bad[:min(len(bad), 5)] {
+		quoted = append(quoted, fmt.Sprintf("%q", b))
+	}
+	more := ""
+	if len(bad) > 5 {
+		more = fmt.Sprintf(" and %d more", len(bad)-5)
+	}
+	return fmt.Errorf("registry %s: %s that is not a valid name, not swept: %s%s", registry, what, strings.Join(quoted, ", "), more)
 }
 
 // maxTags bounds one repository's tag list, so that a registry that pages
