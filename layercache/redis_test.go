@@ -237,3 +237,22 @@ func TestOneProcessScansALayerWhileTheOthersWait(t *testing.T) {
 		t.Error("a released claim still holds the next process")
 	}
 }
+
+// TestRedisOverTLS: rediss:// speaks TLS and checks the server's
+// certificate against the system's authorities (here the test's, through
+// SSL_CERT_FILE, read once per process: this is the package's only TLS).
+func TestRedisOverTLS(t *testing.T) {
+	srv := testenv.StartRedisTLS(t)
+	t.Setenv("SSL_CERT_FILE", srv.CAFile)
+	r := openRedis(t, srv.URL(0), macKey)
+	if err := r.Put("layer-a", []byte("scan over TLS")); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := r.Get("layer-a"); !ok || string(got) != "scan over TLS" {
+		t.Errorf("Get = %q, %v", got, ok)
+	}
+	plain := strings.Replace(srv.URL(0), "rediss://", "redis://", 1)
+	if _, err := layercache.OpenRedis(context.Background(), plain, time.Hour, macKey); err == nil {
+		t.Error("plain redis:// to a TLS port answered")
+	}
+}

@@ -273,6 +273,14 @@ func TestSweep(t *testing.T) {
 		if d := diffFleets(whole, warm); d != "" {
 			t.Errorf("the warm sweep differs (-one +warm):\n%s", d)
 		}
+		ttl := tf.redis.TTLs(t, 5)
+		if len(ttl) != tf.fleet.Layers || slices.Max(ttl) > 7*24*time.Hour || slices.Min(ttl) < 7*24*time.Hour-time.Hour {
+			t.Errorf("%d entries, TTLs from %v to %v; want one per distinct layer (%d), expiring in a week", len(ttl), slices.Min(ttl), slices.Max(ttl), tf.fleet.Layers)
+		}
+		sweepJSON(t, context.Background(), "--cache-url", tf.redis.URL(6), "--cache-ttl", "2h", tf.host)
+		if ttl := tf.redis.TTLs(t, 6); len(ttl) == 0 || slices.Max(ttl) > 2*time.Hour {
+			t.Errorf("--cache-ttl 2h: TTLs %v", ttl)
+		}
 	})
 
 	t.Run("a 401 and a registry error on one repository each are error rows", func(t *testing.T) {
@@ -427,6 +435,27 @@ func TestSweep(t *testing.T) {
 		text := imagescan(t, "sweep", "-q", "--no-cache", "--platform", "linux/arm64", tf.host+"/team-d")
 		if !strings.Contains(text.stdout, "not scanned: 49 images of other platforms") {
 			t.Errorf("the text report does not count the images of other platforms:\n%s", text.stdout)
+		}
+	})
+
+	t.Run("--repos-file sweeps the repositories it lists", func(t *testing.T) {
+		list := filepath.Join(t.TempDir(), "repos.txt")
+		npm := fixture.FleetRepo(3)
+		write(t, list, "# the repositories to sweep\n"+npm+"\n\n/"+fixture.FleetRepo(4)+"/  # a comment\n"+fixture.FleetRepo(8)+"\n")
+		tf.setHook(func(r *http.Request) int {
+			if r.URL.Path == "/v2/_catalog" {
+				return http.StatusNotFound // as a registry without a catalog answers
+			}
+			return 0
+		})
+		defer tf.setHook(nil)
+		f, got := sweepJSON(t, context.Background(), "--repos-file", list, tf.host+"/team-a")
+		if got.code != exitClean || f.Totals.Repositories != 2 || f.Totals.Images != 10 {
+			t.Errorf("exit %d, %d repositories, %d images; want 0, and the two under team-a (svc-04, svc-08), 10 images\n%s", got.code, f.Totals.Repositories, f.Totals.Images, got.stderr)
+		}
+		f, got = sweepJSON(t, context.Background(), "--repos-file", list, tf.host)
+		if got.code != exitLeaks || f.Totals.Repositories != 3 || f.Totals.ImagesWithFindings != 1 {
+			t.Errorf("exit %d, %d repositories, %d leaking; want 1, 3 and the npm image of %s", got.code, f.Totals.Repositories, f.Totals.ImagesWithFindings, npm)
 		}
 	})
 

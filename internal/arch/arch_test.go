@@ -75,7 +75,7 @@ var only = map[string][]string{
 	module + "/layercache":                                  {"cmd/imagescan"},
 	module + "/baseline":                                    {"cmd/imagescan", "report"},
 	"go.etcd.io/bbolt":                                      {"layercache"},
-	"github.com/redis/go-redis":                             {"layercache"},
+	"github.com/redis/go-redis":                             {"layercache", "internal/testenv"},
 	"k8s.io/":                                               {},
 	"github.com/go-git/go-git":                              {"scan/layers"},
 	"github.com/go-git/go-billy":                            {"scan/layers"},
