@@ -49,7 +49,7 @@ type Reporter interface {
 }
 
 // Formats lists the format names For accepts.
-var Formats = []string{"text", "json", "sarif"}
+var Formats = []string{"text", "json", "sarif", "html"}
 
 // For returns the Reporter for a format name.
 func For(format string, o Options) (Reporter, error) {
@@ -60,6 +60,8 @@ func For(format string, o Options) (Reporter, error) {
 		return &JSON{opts: o}, nil
 	case "sarif":
 		return &SARIF{opts: o}, nil
+	case "html":
+		return &HTML{opts: o}, nil
 	}
 	return nil, fmt.Errorf("unknown format %q (want one of %s)", format, strings.Join(Formats, ", "))
 }
