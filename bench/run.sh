@@ -99,16 +99,18 @@ PY
 
 # The registry sweep (issue 14): the test fleet of 202 images in 41
 # repositories on docker-registry, cold and with the Redis cache warm, and
-# the peak RSS of sweeps of 250 and 1,000 images, which must stay flat.
+# the peak RSS of sweeps of 250 and 1,000 images, which must stay flat,
+# with the size of their HTML reports and the time chromium takes to open
+# them.
 # Needs docker-registry and redis-server (apt), as the tests do.
 echo
-echo "| sweep | images/s | distinct layers/s | sweep CPU s | peak RSS MB |"
-echo "|---|---|---|---|---|"
+echo "| sweep | images/s | distinct layers/s | sweep CPU s | peak RSS MB | HTML report MB | HTML open s |"
+echo "|---|---|---|---|---|---|---|"
 go test -tags gore2regex,re2_cgo,vectorscan -run '^$' -bench 'Sweep' -benchtime 1x ./cmd/imagescan 2>/dev/null |
 	awk '/^BenchmarkSweep/ {
 		name = $1; sub(/^BenchmarkSweep(Memory)?\//, "", name); sub(/-[0-9]+$/, "", name)
 		for (i = 3; i < NF; i += 2) v[$(i + 1)] = $i
-		printf "| %s | %s | %s | %s | %s |\n", name, v["images/s"] ? v["images/s"] : "", v["layers/s"] ? v["layers/s"] : "", v["sweep-CPU-s"] ? v["sweep-CPU-s"] : "", v["peak-RSS-MB"]
+		printf "| %s | %s | %s | %s | %s | %s | %s |\n", name, v["images/s"], v["layers/s"], v["sweep-CPU-s"], v["peak-RSS-MB"], v["html-MB"], v["html-open-s"]
 		delete v
 	}'
 echo

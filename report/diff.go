@@ -19,15 +19,17 @@ type Diff struct {
 	Changes        baseline.Comparison
 }
 
-// WriteDiff writes d as text or JSON.
+// WriteDiff writes d as text, JSON or HTML.
 func WriteDiff(w io.Writer, format string, d *Diff, o Options) error {
 	switch format {
 	case "text":
 		return writeDiffText(w, d, o)
 	case "json":
 		return writeDiffJSON(w, d, o)
+	case "html":
+		return writeDiffHTML(w, d, o)
 	}
-	return fmt.Errorf("unknown diff format %q (want text or json)", format)
+	return fmt.Errorf("unknown diff format %q (want text, json or html)", format)
 }
 
 func writeDiffText(w io.Writer, d *Diff, o Options) error {

@@ -3,6 +3,7 @@ package report_test
 import (
 	"bytes"
 	"encoding/json"
+	"html"
 	"strings"
 	"testing"
 
@@ -61,8 +62,8 @@ func TestNoFleetFormatLeaksASecretUnlessAsked(t *testing.T) {
 		res := scanFixture(t, archive)
 		for _, show := range []bool{false, true} {
 			f := fleetOf(t, finding.PublicKey.ID(), report.Shard{Count: 1}, show, map[string]*scan.Result{"team/app": res})
-			for _, format := range []string{"text", "json", "sarif"} {
-				out := writeFleet(t, format, f)
+			for _, format := range []string{"text", "json", "sarif", "html"} {
+				out := html.UnescapeString(writeFleet(t, format, f))
 				if strings.Contains(out, raw) != show {
 					t.Errorf("%s fleet report of %s, show %v: holds the raw secret %v", format, archive, show, !show)
 				}

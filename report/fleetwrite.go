@@ -10,8 +10,8 @@ import (
 	"github.com/imagescan/imagescan/finding"
 )
 
-// WriteFleet finishes f (see Fleet.Finish) and writes it as text, json or
-// sarif.
+// WriteFleet finishes f (see Fleet.Finish) and writes it as text, json,
+// sarif or html.
 func WriteFleet(w io.Writer, format string, f *Fleet) error {
 	f.Finish()
 	switch format {
@@ -24,6 +24,8 @@ func WriteFleet(w io.Writer, format string, f *Fleet) error {
 		return enc.Encode(f)
 	case "sarif":
 		return writeFleetSARIF(w, f)
+	case "html":
+		return writeFleetHTML(w, f)
 	}
 	return fmt.Errorf("unknown format %q (want one of %s)", format, strings.Join(Formats, ", "))
 }

@@ -9,11 +9,12 @@ import (
 	"io"
 	"strings"
 
+	"github.com/imagescan/imagescan/baseline"
 	"github.com/imagescan/imagescan/finding"
 	"github.com/imagescan/imagescan/scan"
 )
 
-//go:embed html/image.tmpl html/style.css
+//go:embed html/*.tmpl html/style.css html/fleet.js
 var htmlFiles embed.FS
 
 // HTML writes one self-contained HTML file: no script, no font, style or
@@ -27,8 +28,8 @@ type HTML struct {
 var _ Reporter = (*HTML)(nil)
 
 var (
-	htmlStyle    = mustRead("html/style.css")
-	htmlTemplate = template.Must(template.New("image.tmpl").ParseFS(htmlFiles, "html/image.tmpl"))
+	htmlStyle     = mustRead("html/style.css")
+	htmlTemplates = template.Must(template.New("").ParseFS(htmlFiles, "html/*.tmpl"))
 )
 
 func mustRead(name string) string {
@@ -39,21 +40,36 @@ func mustRead(name string) string {
 	return string(data)
 }
 
-// csp is the page's Content-Security-Policy: its own inline style, by
-// hash, and nothing else.
-func csp(style string) string {
-	sum := sha256.Sum256([]byte(style))
-	return fmt.Sprintf("default-src 'none'; style-src 'sha256-%s'; img-src data:; base-uri 'none'; form-action 'none'",
-		base64.StdEncoding.EncodeToString(sum[:]))
-}
-
-type htmlPage struct {
+// htmlHead is what every page's head and foot need.
+type htmlHead struct {
 	Title       string
 	CSP         string
 	Style       template.CSS
+	Script      template.JS // "" for a page without one
 	ShowSecrets bool
 	Tool        Tool
-	Images      []htmlImage
+}
+
+// newHead makes a page's head. Its Content-Security-Policy allows its own
+// inline style and script, by their hashes, and nothing else.
+func newHead(title string, tool Tool, show bool, script string) htmlHead {
+	h := htmlHead{Title: title, Style: template.CSS(htmlStyle), Script: template.JS(script), ShowSecrets: show, Tool: tool}
+	scripts := "'none'"
+	if script != "" {
+		scripts = "'" + hashOf(script) + "'"
+	}
+	h.CSP = fmt.Sprintf("default-src 'none'; style-src '%s'; script-src %s; img-src data:; base-uri 'none'; form-action 'none'", hashOf(htmlStyle), scripts)
+	return h
+}
+
+func hashOf(text string) string {
+	sum := sha256.Sum256([]byte(text))
+	return "sha256-" + base64.StdEncoding.EncodeToString(sum[:])
+}
+
+type htmlPage struct {
+	htmlHead
+	Images []htmlImage
 }
 
 type htmlImage struct {
@@ -93,14 +109,14 @@ type htmlPlace struct{ Kind, Text, Fingerprint string }
 
 // Write implements Reporter.
 func (h *HTML) Write(w io.Writer, r *Report) error {
-	page := htmlPage{Title: "imagescan report", CSP: csp(htmlStyle), Style: template.CSS(htmlStyle), ShowSecrets: h.opts.ShowSecrets, Tool: r.Tool}
+	page := htmlPage{htmlHead: newHead("imagescan report", r.Tool, h.opts.ShowSecrets, "")}
 	for i, res := range r.Images {
 		page.Images = append(page.Images, h.image(i, res))
 	}
 	if len(r.Images) == 1 {
 		page.Title = "imagescan report: " + page.Images[0].Name
 	}
-	return htmlTemplate.Execute(w, page)
+	return htmlTemplates.ExecuteTemplate(w, "image", page)
 }
 
 func (h *HTML) image(i int, res *scan.Result) htmlImage {
@@ -224,4 +240,70 @@ func historyLife(l finding.Location, res *scan.Result, red *redactor) htmlLife {
 		life.Cells = append(life.Cells, c)
 	}
 	return life
+}
+
+type htmlDiff struct {
+	htmlHead
+	Verdict, VerdictClass string
+	Old, New, Errors      []string
+	Columns               []htmlColumn
+}
+
+type htmlColumn struct {
+	Class, Title, Note string
+	Entries            []htmlEntry
+}
+
+type htmlEntry struct{ Severity, Rule, Secret, Image, Place, Fingerprint string }
+
+// writeDiffHTML writes the diff as a page: fixed, still present and new,
+// side by side.
+func writeDiffHTML(w io.Writer, d *Diff, o Options) error {
+	page := htmlDiff{htmlHead: newHead("imagescan diff", d.Tool, o.ShowSecrets, "")}
+	for _, side := range []struct {
+		names   *[]string
+		results []*scan.Result
+	}{{&page.Old, d.Old}, {&page.New, d.New}} {
+		for _, res := range side.results {
+			red := newRedactor(res, o.ShowSecrets)
+			*side.names = append(*side.names, fmt.Sprintf("%s (image id %s)", red.text(res.Input), orNone(res.ConfigDigest)))
+			page.Errors = append(page.Errors, red.texts(res.Errors)...)
+		}
+	}
+	c := d.Changes
+	page.Columns = []htmlColumn{
+		{"fixed", "Fixed", "in the old images only", htmlEntries(c.Fixed, o)},
+		{"present", "Still present", "in both: the new images' places", htmlEntries(c.Present, o)},
+		{"new", "New", "in the new images only", htmlEntries(c.New, o)},
+	}
+	page.Verdict, page.VerdictClass = diffVerdict(c, len(page.Errors))
+	return htmlTemplates.ExecuteTemplate(w, "diff", page)
+}
+
+func diffVerdict(c baseline.Comparison, errors int) (text, class string) {
+	switch {
+	case len(c.Present)+len(c.New) > 0:
+		text, class = fmt.Sprintf("Not fixed: %d still present, %d new, %d fixed (places).", len(c.Present), len(c.New), len(c.Fixed)), "leaks"
+	case errors > 0:
+		text, class = fmt.Sprintf("Nothing still present or new, but a scan is incomplete (%s below).", plural(errors, "error")), "incomplete"
+	default:
+		text, class = fmt.Sprintf("Fixed: nothing is still present or new; %d places fixed.", len(c.Fixed)), "clean"
+	}
+	if errors > 0 && class == "leaks" {
+		text += " A scan is incomplete."
+	}
+	return text, class
+}
+
+func htmlEntries(es []baseline.Entry, o Options) []htmlEntry {
+	var out []htmlEntry
+	for _, e := range es {
+		red := newRedactor(e.Image, o.ShowSecrets)
+		f := e.Finding
+		out = append(out, htmlEntry{
+			Severity: string(f.Severity), Rule: f.RuleID, Secret: red.secret(f.Secret), Image: red.text(e.Image.Input),
+			Place: place(f, e.Image, red), Fingerprint: f.Fingerprint,
+		})
+	}
+	return out
 }

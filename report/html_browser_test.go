@@ -2,119 +2,20 @@ package report_test
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/log"
-	"github.com/chromedp/cdproto/network"
-	"github.com/chromedp/cdproto/page"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"github.com/imagescan/imagescan/finding"
 	"github.com/imagescan/imagescan/internal/testenv"
+	"github.com/imagescan/imagescan/report"
 	"github.com/imagescan/imagescan/scan"
 )
-
-// browser opens pages in Debian's chromium, headless, and records what
-// each page did that a report must never do: open a dialog, write to the
-// console, log an error (a blocked script, say), or ask for anything but
-// itself.
-type browser struct {
-	ctx context.Context
-
-	mu     sync.Mutex
-	events []string
-	page   string
-}
-
-func newBrowser(t *testing.T) *browser {
-	t.Helper()
-	bin := testenv.RequireTool(t, "chromium", "chromium")
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(bin), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true), chromedp.WindowSize(1280, 1024))
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancel(); cancelAlloc() })
-	b := &browser{ctx: ctx}
-	dialogs := make(chan struct{}, 16)
-	err := chromedp.Listen(ctx, func(ev any) {
-		b.mu.Lock()
-		defer b.mu.Unlock()
-		switch ev := ev.(type) {
-		case *page.EventJavascriptDialogOpening:
-			b.events = append(b.events, "dialog: "+ev.Message)
-			dialogs <- struct{}{}
-		case *runtime.EventConsoleAPICalled:
-			b.events = append(b.events, "console."+string(ev.Type))
-		case *runtime.EventExceptionThrown:
-			b.events = append(b.events, "exception: "+ev.ExceptionDetails.Text)
-		case *log.EventEntryAdded:
-			b.events = append(b.events, fmt.Sprintf("log %s: %s", ev.Entry.Level, ev.Entry.Text))
-		case *network.EventRequestWillBeSent:
-			if ev.Request.URL != b.page {
-				b.events = append(b.events, "request: "+ev.Request.URL)
-			}
-		}
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { // a dialog would hold the page: dismiss it (the test fails all the same)
-		for range dialogs {
-			_, _ = chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{})
-		}
-	}()
-	for _, enable := range []func() error{
-		func() error { _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); return err },
-		func() error { _, err := chromedp.Call(ctx, runtime.Enable, cdp.Empty{}); return err },
-		func() error { _, err := chromedp.Call(ctx, log.Enable, cdp.Empty{}); return err },
-		func() error { _, err := chromedp.Call(ctx, page.Enable, page.EnableParams{}); return err },
-	} {
-		if err := enable(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return b
-}
-
-// open loads the HTML file at path and waits for it, and returns what
-// the page did of what it must not.
-func (b *browser) open(t *testing.T, path string) []string {
-	t.Helper()
-	b.mu.Lock()
-	b.page, b.events = "file://"+path, nil
-	b.mu.Unlock()
-	ctx, cancel := context.WithTimeout(b.ctx, time.Minute)
-	defer cancel()
-	if err := chromedp.Do(ctx, chromedp.Navigate("file://"+path), chromedp.WaitReady("body"), chromedp.Sleep(500*time.Millisecond)); err != nil {
-		t.Fatal(err)
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return append([]string(nil), b.events...)
-}
-
-// run runs one action on the open page and returns its value.
-func run[T any](t *testing.T, b *browser, a chromedp.Action[T]) T {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, time.Minute)
-	defer cancel()
-	v, err := chromedp.Run(ctx, a)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
 
 func writePage(t *testing.T, name string, res *scan.Result) string {
 	t.Helper()
@@ -130,11 +31,11 @@ func writePage(t *testing.T, name string, res *scan.Result) string {
 // screenshot is the README's, rewritten with -update); the hostile
 // image's runs nothing and asks for nothing.
 func TestHTMLInARealBrowser(t *testing.T) {
-	b := newBrowser(t)
+	b := testenv.NewBrowser(t)
 	res := scanFixture(t, "../fixtures/npm-deleted/image.tar")
-	events := b.open(t, writePage(t, "npm-deleted.html", res))
-	rows := run(t, b, chromedp.Evaluate[[]map[string]string](`[...document.querySelectorAll("tr.life-row")].map(r => ({layer: r.dataset.layer, path: r.dataset.path, cells: r.innerText}))`))
-	shot := run(t, b, chromedp.FullScreenshot(100))
+	events := b.Open(t, writePage(t, "npm-deleted.html", res))
+	rows := testenv.Run(t, b, chromedp.Evaluate[[]map[string]string](`[...document.querySelectorAll("tr.life-row")].map(r => ({layer: r.dataset.layer, path: r.dataset.path, cells: r.innerText}))`))
+	shot := testenv.Run(t, b, chromedp.FullScreenshot(100))
 	if len(events) > 0 {
 		t.Errorf("the fixture's report did %q", events)
 	}
@@ -157,8 +58,8 @@ func TestHTMLInARealBrowser(t *testing.T) {
 		}
 	}
 
-	events = b.open(t, writePage(t, "hostile.html", hostile(t)))
-	shown := run(t, b, chromedp.Evaluate[string](`document.body.innerText`))
+	events = b.Open(t, writePage(t, "hostile.html", hostile(t)))
+	shown := testenv.Run(t, b, chromedp.Evaluate[string](`document.body.innerText`))
 	if len(events) > 0 {
 		t.Errorf("the hostile image's report did %q", events)
 	}
@@ -190,4 +91,59 @@ func checkRendered(t *testing.T, shot []byte) {
 	if bounds.Dy() < 600 || inked*100 < total*3 || len(colors) < 8 {
 		t.Errorf("the page looks blank: %dx%d, %d of %d pixels inked, %d colours", bounds.Dx(), bounds.Dy(), inked, total, len(colors))
 	}
+}
+
+// TestHTMLSweepAndDiffInARealBrowser: the sweep page's script (allowed by
+// its hash, and by nothing else) filters and sorts the images × secrets
+// matrix, and every image links to its own view; the diff page renders.
+// Neither does anything else.
+func TestHTMLSweepAndDiffInARealBrowser(t *testing.T) {
+	b := testenv.NewBrowser(t)
+	deleted, clean := scanFixture(t, "../fixtures/npm-deleted/image.tar"), scanFixture(t, "../fixtures/clean/image.tar")
+	f := fleetOf(t, finding.PublicKey.ID(), report.Shard{Count: 1}, false, map[string]*scan.Result{
+		"team/web": deleted, "team/api": deleted, "team/base": clean, "ops/tools": clean, "team/hostile": hostile(t),
+	})
+	path := filepath.Join(t.TempDir(), "sweep.html")
+	if err := os.WriteFile(path, []byte(writeFleet(t, "html", f)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if events := b.Open(t, path); len(events) > 0 {
+		t.Errorf("the sweep page did %q", events)
+	}
+	shown := func() string {
+		return testenv.Run(t, b, chromedp.Evaluate[string](`document.getElementById("f-count").textContent + " | " + [...document.querySelectorAll("#matrix tbody tr:not([hidden])")].map(r => r.dataset.repo).join(",")`))
+	}
+	if got := shown(); got != "5 of 5 images shown | ops/tools,team/api,team/base,team/hostile,team/web" {
+		t.Errorf("at first: %q", got)
+	}
+	filter := func(id, value string) string {
+		testenv.Run(t, b, chromedp.Evaluate[bool](fmt.Sprintf(`(e => { e.value = %q; e.dispatchEvent(new Event("input")); return true })(document.getElementById(%q))`, value, id)))
+		return shown()
+	}
+	if got := filter("f-sev", "critical"); got != "2 of 5 images shown | team/api,team/web" {
+		t.Errorf("critical only: %q", got)
+	}
+	if got := filter("f-repo", "team/w"); got != "1 of 5 images shown | team/web" {
+		t.Errorf("critical in team/w…: %q", got)
+	}
+	filter("f-repo", "")
+	filter("f-sev", "")
+	testenv.Run(t, b, chromedp.Evaluate[bool](`document.querySelector('#matrix th[data-key="secrets"]').click(), true`))
+	order := testenv.Run(t, b, chromedp.Evaluate[string](`[...document.querySelectorAll("#matrix tbody tr")].map(r => r.dataset.secrets).join(",")`))
+	if order != "0,0,1,1,1" {
+		t.Errorf("sorted by secrets: %q", order)
+	}
+	broken := testenv.Run(t, b, chromedp.Evaluate[int](`[...document.querySelectorAll('#matrix a[href^="#"]')].filter(a => !document.getElementById(a.getAttribute("href").slice(1))).length`))
+	if broken != 0 {
+		t.Errorf("%d links of the matrix lead nowhere", broken)
+	}
+
+	diff := filepath.Join(t.TempDir(), "diff.html")
+	if err := os.WriteFile(diff, []byte(renderDiff(t, deleted, scanFixture(t, "../fixtures/npm-multistage/image.tar"))), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if events := b.Open(t, diff); len(events) > 0 {
+		t.Errorf("the diff page did %q", events)
+	}
+	checkRendered(t, testenv.Run(t, b, chromedp.FullScreenshot(100)))
 }

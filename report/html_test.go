@@ -9,6 +9,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"golang.org/x/net/html"
 
+	"github.com/imagescan/imagescan/baseline"
 	"github.com/imagescan/imagescan/internal/fixture"
 	"github.com/imagescan/imagescan/report"
 	"github.com/imagescan/imagescan/scan"
@@ -215,5 +216,50 @@ func TestHTMLIsOneFileWithNothingFromElsewhere(t *testing.T) {
 	checkCSP(t, doc)
 	if !slices.Contains(report.Formats, "html") {
 		t.Error("html is not among the formats")
+	}
+}
+
+func renderDiff(t *testing.T, old, new *scan.Result) string {
+	t.Helper()
+	d := &report.Diff{Tool: tool, FingerprintKey: "k", Old: []*scan.Result{old}, New: []*scan.Result{new}, Changes: baseline.Compare([]*scan.Result{old}, []*scan.Result{new})}
+	var b strings.Builder
+	if err := report.WriteDiff(&b, "html", d, report.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+// TestHTMLDiffSideBySide: fixed, still present and new, in three columns,
+// under a verdict.
+func TestHTMLDiffSideBySide(t *testing.T) {
+	deleted, rebuilt := scanFixture(t, "../fixtures/npm-deleted/image.tar"), scanFixture(t, "../fixtures/npm-multistage/image.tar")
+	for name, c := range map[string]struct {
+		old, new *scan.Result
+		verdict  string
+		counts   [3]int
+	}{
+		"a fix":   {deleted, rebuilt, "Fixed: nothing is still present or new; 3 places fixed.", [3]int{3, 0, 0}},
+		"a leak":  {rebuilt, deleted, "Not fixed: 0 still present, 3 new, 0 fixed (places).", [3]int{0, 0, 3}},
+		"no news": {deleted, deleted, "Not fixed: 3 still present, 0 new, 0 fixed (places).", [3]int{0, 3, 0}},
+	} {
+		page := renderDiff(t, c.old, c.new)
+		doc, err := html.Parse(strings.NewReader(page))
+		if err != nil {
+			t.Fatal(err)
+		}
+		verdicts := find(doc, func(n *html.Node) bool { return strings.Contains(attr(n, "class"), "verdict") })
+		if len(verdicts) != 1 || text(verdicts[0]) != c.verdict {
+			t.Errorf("%s: verdict %q, want %q", name, text(verdicts[0]), c.verdict)
+		}
+		for i, id := range []string{"fixed", "present", "new"} {
+			col := find(doc, func(n *html.Node) bool { return attr(n, "id") == id })
+			if len(col) != 1 {
+				t.Fatalf("%s: no column %s", name, id)
+			}
+			if n := len(find(col[0], func(n *html.Node) bool { return attr(n, "class") == "entry" })); n != c.counts[i] {
+				t.Errorf("%s: %d entries in %s, want %d", name, n, id, c.counts[i])
+			}
+		}
+		checkCSP(t, doc)
 	}
 }

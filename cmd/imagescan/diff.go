@@ -35,7 +35,7 @@ behind as a dangling image, which may still hold the token: scan it too
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVarP(&f.format, "format", "f", "text", "report format: text or json")
+	fl.StringVarP(&f.format, "format", "f", "text", "report format: text, json or html")
 	fl.StringVarP(&f.output, "output", "o", "", "write the report to `FILE` (created with mode 0600) instead of stdout")
 	fl.BoolVar(&f.showSecrets, "show-secrets", false, "print raw secret values; without it every output is redacted")
 	fl.IntVar(&f.exitCode, "exit-code", exitLeaks, "exit code when a finding is still present or new")
@@ -60,8 +60,8 @@ func runDiff(ctx context.Context, f scanFlags, old, new string, stdin io.Reader,
 	if err := checkExitCode(f.exitCode); err != nil {
 		return err
 	}
-	if f.format != "text" && f.format != "json" {
-		return fmt.Errorf("unknown format %q (want text or json)", f.format)
+	if f.format != "text" && f.format != "json" && f.format != "html" {
+		return fmt.Errorf("unknown format %q (want text, json or html)", f.format)
 	}
 	sess, err := newSession(f, stdin, stderr)
 	if err != nil {

@@ -5,10 +5,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/imagescan/imagescan/finding"
+	"github.com/imagescan/imagescan/report"
 )
 
 type mergeFlags struct {
@@ -38,7 +41,7 @@ Exit codes are those of sweep, for the merged report.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVarP(&f.format, "format", "f", "text", "report format: text, json or sarif")
+	fl.StringVarP(&f.format, "format", "f", "text", "report format: text, json, sarif or html")
 	fl.StringVarP(&f.output, "output", "o", "", "write the report to `FILE` (created with mode 0600) instead of stdout")
 	fl.IntVar(&f.exitCode, "exit-code", exitLeaks, "exit code when secrets are found")
 	fl.StringVar(&f.failOn, "fail-on", "low", "the lowest severity that makes the exit code non-zero: critical, high, medium or low")
@@ -53,8 +56,8 @@ func runMerge(f mergeFlags, paths []string, stdout, stderr io.Writer) error {
 	if err := checkExitCode(f.exitCode); err != nil {
 		return err
 	}
-	if f.format != "text" && f.format != "json" && f.format != "sarif" {
-		return fmt.Errorf("--format: %q is not text, json or sarif", f.format)
+	if !slices.Contains(report.Formats, f.format) {
+		return fmt.Errorf("--format: %q is not one of %s", f.format, strings.Join(report.Formats, ", "))
 	}
 	paths, err = reportFiles(paths)
 	if err != nil {

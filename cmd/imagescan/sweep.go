@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -72,7 +73,7 @@ interrupted: the report still holds everything read.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVarP(&f.format, "format", "f", "text", "report format: text, json or sarif")
+	fl.StringVarP(&f.format, "format", "f", "text", "report format: text, json, sarif or html")
 	fl.StringVarP(&f.output, "output", "o", "", "write the report to `FILE` (created with mode 0600; {shard} is the shard's number)")
 	fl.BoolVar(&f.showSecrets, "show-secrets", false, "print raw secret values; without it every output is redacted")
 	fl.IntVar(&f.exitCode, "exit-code", exitLeaks, "exit code when secrets are found")
@@ -107,8 +108,8 @@ func runSweep(ctx context.Context, f *sweepFlags, target string, stdout, stderr 
 	if err := checkExitCode(f.exitCode); err != nil {
 		return err
 	}
-	if f.format != "text" && f.format != "json" && f.format != "sarif" {
-		return fmt.Errorf("--format: %q is not text, json or sarif", f.format)
+	if !slices.Contains(report.Formats, f.format) {
+		return fmt.Errorf("--format: %q is not one of %s", f.format, strings.Join(report.Formats, ", "))
 	}
 	cfg, err := sweepConfig(f, target)
 	if err != nil {

@@ -9,7 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/imagescan/imagescan/internal/fixture"
+	"github.com/imagescan/imagescan/internal/testenv"
 )
 
 // ruleCache is a cache directory with the compiled rule database in it,
@@ -35,7 +37,12 @@ var ruleCacheDir string
 // MB and CPU time.
 func sweepProcess(b *testing.B, args ...string) (images int, wall time.Duration, rssMB float64, cpu time.Duration) {
 	b.Helper()
-	out := filepath.Join(b.TempDir(), "fleet.json")
+	return sweepTo(b, filepath.Join(b.TempDir(), "fleet.json"), args...)
+}
+
+// sweepTo is sweepProcess writing the JSON report to out.
+func sweepTo(b *testing.B, out string, args ...string) (images int, wall time.Duration, rssMB float64, cpu time.Duration) {
+	b.Helper()
 	cmd := exec.Command(os.Args[0], append([]string{"sweep", "-q", "-f", "json", "-o", out, "--exit-code", "0"}, args...)...)
 	cmd.Env = append(os.Environ(), asMainEnv+"=1", "XDG_CACHE_HOME="+ruleCache(b))
 	start := time.Now()
@@ -89,17 +96,46 @@ func BenchmarkSweep(b *testing.B) {
 
 // BenchmarkSweepMemory sweeps fleets of 250 and 1,000 images (the same
 // shape: 5 images a repository on three shared bases) and reports the
-// peak RSS of each: it must stay flat in the number of images.
+// peak RSS of each: it must stay flat in the number of images. It also
+// reports the size of each sweep's HTML report and the time chromium
+// takes to open it (to its load event, as the page's own navigation
+// timing says).
 func BenchmarkSweepMemory(b *testing.B) {
 	for _, repos := range []int{50, 200} {
 		tf := startFleet(b, fixture.FleetOptions{Repositories: repos})
 		b.Run(fmt.Sprintf("images=%d", repos*5), func(b *testing.B) {
 			var rss float64
+			report := filepath.Join(b.TempDir(), "fleet.json")
 			for range b.N {
-				_, _, r, _ := sweepProcess(b, "--no-cache", tf.direct)
+				_, _, r, _ := sweepTo(b, report, "--no-cache", tf.direct)
 				rss = max(rss, r)
 			}
 			b.ReportMetric(rss, "peak-RSS-MB")
+			size, open := htmlOpen(b, report)
+			b.ReportMetric(float64(size)/1e6, "html-MB")
+			b.ReportMetric(open.Seconds(), "html-open-s")
 		})
 	}
+}
+
+// htmlOpen writes the fleet report's HTML page and opens it in chromium,
+// and returns the page's size and the time to its load event.
+func htmlOpen(b *testing.B, report string) (int64, time.Duration) {
+	b.Helper()
+	page := filepath.Join(b.TempDir(), "fleet.html")
+	cmd := exec.Command(os.Args[0], "merge", "-f", "html", "-o", page, "--exit-code", "0", report)
+	cmd.Env = append(os.Environ(), asMainEnv+"=1")
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("merge -f html: %v\n%s", err, msg)
+	}
+	info, err := os.Stat(page)
+	if err != nil {
+		b.Fatal(err)
+	}
+	br := testenv.NewBrowser(b)
+	if events := br.Open(b, page); len(events) > 0 {
+		b.Errorf("the page did %q", events)
+	}
+	ms := testenv.Run(b, br, chromedp.Evaluate[float64](`performance.getEntriesByType("navigation")[0].loadEventEnd`))
+	return info.Size(), time.Duration(ms * float64(time.Millisecond))
 }

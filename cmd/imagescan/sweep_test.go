@@ -25,6 +25,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/chromedp/chromedp"
 	"github.com/imagescan/imagescan/fleet"
 	"github.com/imagescan/imagescan/internal/fixture"
 	"github.com/imagescan/imagescan/internal/testenv"
@@ -192,6 +193,10 @@ func diffFleets(a, b *report.Fleet) string {
 func TestSweep(t *testing.T) {
 	tf := startFleet(t, fixture.FleetOptions{})
 	whole, got := sweepJSON(t, context.Background(), "--show-secrets", tf.host)
+	wholeFile := filepath.Join(t.TempDir(), "whole.json")
+	if err := os.WriteFile(wholeFile, must(json.Marshal(whole)), 0o600); err != nil {
+		t.Fatal(err)
+	}
 
 	t.Run("every planted leak with its repository, tag, layer and path", func(t *testing.T) {
 		if got.code != exitLeaks {
@@ -254,6 +259,32 @@ func TestSweep(t *testing.T) {
 			}
 			if len(m.Shards) != n || !m.Complete {
 				t.Errorf("%d shards: merged report covers %v, complete %v", n, m.Shards, m.Complete)
+			}
+		}
+	})
+
+	t.Run("the HTML report in a browser: every image, every leaking repository marked", func(t *testing.T) {
+		page := filepath.Join(t.TempDir(), "sweep.html")
+		if got := imagescan(t, "merge", "-f", "html", "-o", page, wholeFile); got.code != exitLeaks {
+			t.Fatalf("merge -f html: exit %d: %s", got.code, got.stderr)
+		}
+		b := testenv.NewBrowser(t)
+		if events := b.Open(t, page); len(events) > 0 {
+			t.Errorf("the sweep page did %q", events)
+		}
+		rows := testenv.Run(t, b, chromedp.Evaluate[[]map[string]string](`[...document.querySelectorAll("#matrix tbody tr")].map(r => ({repo: r.dataset.repo, secrets: r.dataset.secrets}))`))
+		if len(rows) != len(whole.Images) {
+			t.Errorf("%d rows, want %d", len(rows), len(whole.Images))
+		}
+		leaking := map[string]bool{}
+		for _, r := range rows {
+			if r["secrets"] != "0" {
+				leaking[r["repo"]] = true
+			}
+		}
+		for _, p := range tf.fleet.Planted {
+			if !leaking[p.Repository] {
+				t.Errorf("%s is not marked as leaking", p.Repository)
 			}
 		}
 	})
@@ -581,7 +612,7 @@ func TestSweepBadUsage(t *testing.T) {
 		"--all-tags --tags-limit 2":      "not both",
 		"--all-tags=false":               "needs --tags-limit",
 		"--tags-limit -1":                "must not be negative",
-		"-f html":                        "is not text, json or sarif",
+		"-f xml":                         `"xml" is not one of text, json, sarif, html`,
 		"--repos-file /nonexistent/list": "--repos-file",
 		"--resume /nonexistent/r.json":   "--resume",
 	} {
@@ -610,4 +641,11 @@ func TestMergeBadInput(t *testing.T) {
 			t.Errorf("%s: exit %d, stderr %q; want 2 and one line", name, got.code, got.stderr)
 		}
 	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }

@@ -77,7 +77,7 @@ var only = map[string][]string{
 	"go.etcd.io/bbolt":                                      {"layercache"},
 	"github.com/redis/go-redis":                             {"layercache", "internal/testenv"},
 	"k8s.io/":                                               {},
-	"github.com/chromedp":                                   {},
+	"github.com/chromedp":                                   {"internal/testenv"},
 	"github.com/go-git/go-git":                              {"scan/layers"},
 	"github.com/go-git/go-billy":                            {"scan/layers"},
 }
