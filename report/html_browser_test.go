@@ -146,4 +146,23 @@ func TestHTMLSweepAndDiffInARealBrowser(t *testing.T) {
 		t.Errorf("the diff page did %q", events)
 	}
 	checkRendered(t, testenv.Run(t, b, chromedp.FullScreenshot(100)))
+	hostileDiff := filepath.Join(t.TempDir(), "hostile-diff.html")
+	if err := os.WriteFile(hostileDiff, []byte(renderDiff(t, hostile(t), deleted)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if events := b.Open(t, hostileDiff); len(events) > 0 {
+		t.Errorf("the diff of the hostile image did %q", events)
+	}
+}
+
+// TestHTMLPrints: the image page prints, to PDF as the browser's print
+// does, with its backgrounds (the life of a secret is drawn in colours).
+func TestHTMLPrints(t *testing.T) {
+	b := testenv.NewBrowser(t)
+	res := scanFixture(t, "../fixtures/npm-deleted/image.tar")
+	b.Open(t, writePage(t, "npm-deleted.html", res))
+	pdf := testenv.Run(t, b, chromedp.PrintToPDF(chromedp.PDFPrintBackground()))
+	if !bytes.HasPrefix(pdf, []byte("%PDF-")) || len(pdf) < 10000 {
+		t.Errorf("printing gave %d bytes starting %q, not a PDF of the page", len(pdf), pdf[:min(len(pdf), 8)])
+	}
 }
