@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -200,6 +201,25 @@ func readFile(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return data
+}
+
+// recordTerminal opens a pseudo-terminal and records what is written to
+// its tty; screen closes both ends and returns what was written.
+func recordTerminal(t *testing.T) (tty *os.File, screen func() string) {
+	t.Helper()
+	ptmx, tty := openPTY(t)
+	var buf bytes.Buffer
+	read := make(chan struct{})
+	go func() {
+		defer close(read)
+		_, _ = io.Copy(&buf, ptmx)
+	}()
+	return tty, func() string {
+		tty.Close()
+		ptmx.Close()
+		<-read
+		return buf.String()
+	}
 }
 
 // openPTY opens a pseudo-terminal pair: what is written to tty reads as

@@ -60,14 +60,7 @@ func TestTextReportGrammar(t *testing.T) {
 // (it used to start its clock at the first tick, showing rates of hundreds
 // of GB/s).
 func TestProgressBarStartsBeforeTheFirstByte(t *testing.T) {
-	ptmx, tty := openPTY(t)
-	defer tty.Close()
-	var screen bytes.Buffer
-	read := make(chan struct{})
-	go func() {
-		defer close(read)
-		_, _ = io.Copy(&screen, ptmx)
-	}()
+	tty, screen := recordTerminal(t)
 	set, err := source.Open(context.Background(), deleted)
 	if err != nil {
 		t.Fatal(err)
@@ -84,12 +77,10 @@ func TestProgressBarStartsBeforeTheFirstByte(t *testing.T) {
 	if _, err := p.run(context.Background(), set.Targets[0], sess.detector, sess.opts); err != nil {
 		t.Fatal(err)
 	}
-	tty.Close()
-	ptmx.Close()
-	<-read
-	first, _, _ := strings.Cut(screen.String(), "\r")
+	shown := screen()
+	first, _, _ := strings.Cut(shown, "\r")
 	if strings.TrimSpace(first) == "" {
-		first, _, _ = strings.Cut(strings.TrimLeft(screen.String(), "\r"), "\r")
+		first, _, _ = strings.Cut(strings.TrimLeft(shown, "\r"), "\r")
 	}
 	if !strings.Contains(first, "0%") {
 		t.Errorf("the first frame is %q, want the empty bar at 0%%", first)

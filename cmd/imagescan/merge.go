@@ -49,15 +49,9 @@ Exit codes are those of sweep, for the merged report.`,
 }
 
 func runMerge(f mergeFlags, paths []string, stdout, stderr io.Writer) error {
-	failOn, err := finding.ParseSeverity(f.failOn)
+	failOn, err := fleetReportFlags(f.format, f.failOn, f.exitCode)
 	if err != nil {
-		return fmt.Errorf("--fail-on: %w", err)
-	}
-	if err := checkExitCode(f.exitCode); err != nil {
 		return err
-	}
-	if !slices.Contains(report.Formats, f.format) {
-		return fmt.Errorf("--format: %q is not one of %s", f.format, strings.Join(report.Formats, ", "))
 	}
 	paths, err = reportFiles(paths)
 	if err != nil {
@@ -110,4 +104,20 @@ func reportFiles(paths []string) ([]string, error) {
 		out = append(out, found...) // Glob sorts
 	}
 	return out, nil
+}
+
+// fleetReportFlags checks the flags of a fleet report, sweep's and
+// merge's, and returns the severity that fails the run.
+func fleetReportFlags(format, failOn string, exitCode int) (finding.Severity, error) {
+	sev, err := finding.ParseSeverity(failOn)
+	if err != nil {
+		return "", fmt.Errorf("--fail-on: %w", err)
+	}
+	if err := checkExitCode(exitCode); err != nil {
+		return "", err
+	}
+	if !slices.Contains(report.Formats, format) {
+		return "", fmt.Errorf("--format: %q is not one of %s", format, strings.Join(report.Formats, ", "))
+	}
+	return sev, nil
 }

@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -101,15 +100,9 @@ interrupted: the report still holds everything read.`,
 }
 
 func runSweep(ctx context.Context, f *sweepFlags, target string, stdout, stderr io.Writer) error {
-	failOn, err := finding.ParseSeverity(f.failOn)
+	failOn, err := fleetReportFlags(f.format, f.failOn, f.exitCode)
 	if err != nil {
-		return fmt.Errorf("--fail-on: %w", err)
-	}
-	if err := checkExitCode(f.exitCode); err != nil {
 		return err
-	}
-	if !slices.Contains(report.Formats, f.format) {
-		return fmt.Errorf("--format: %q is not one of %s", f.format, strings.Join(report.Formats, ", "))
 	}
 	cfg, err := sweepConfig(f, target)
 	if err != nil {

@@ -571,14 +571,7 @@ func jobSpec(t *testing.T) (args, env []string) {
 // TestSweepProgressOnATerminal: the line says images done out of those
 // found, layers shared and findings so far; off a terminal there is none.
 func TestSweepProgressOnATerminal(t *testing.T) {
-	ptmx, tty := openPTY(t)
-	defer tty.Close()
-	var screen bytes.Buffer
-	read := make(chan struct{})
-	go func() {
-		defer close(read)
-		_, _ = io.Copy(&screen, ptmx)
-	}()
+	tty, screen := recordTerminal(t)
 	line := newSweepLine(tty, true)
 	line.update(fleet.Progress{Found: 10, Done: 2})
 	time.Sleep(300 * time.Millisecond) // past the line's throttle
@@ -586,11 +579,8 @@ func TestSweepProgressOnATerminal(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	line.update(fleet.Progress{Found: 12, Done: 7, LayersShared: 31, Findings: 4})
 	line.finish()
-	tty.Close()
-	ptmx.Close()
-	<-read
-	if !strings.Contains(screen.String(), "images 7/12 · layers shared 31 · findings 4") {
-		t.Errorf("the terminal shows %q", screen.String())
+	if shown := screen(); !strings.Contains(shown, "images 7/12 · layers shared 31 · findings 4") {
+		t.Errorf("the terminal shows %q", shown)
 	}
 	var off bytes.Buffer
 	quiet := newSweepLine(&off, true)
