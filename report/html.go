@@ -131,7 +131,7 @@ func (h *HTML) image(i int, res *scan.Result) htmlImage {
 	for _, l := range res.Layers {
 		img.Layers = append(img.Layers, htmlLayer{
 			Index: l.Index, Size: bytesText(l.Size), Step: red.text(orNone(l.Step)), Integrity: l.Integrity.Status,
-			Problems: red.texts(l.Integrity.Problems), Shared: l.SharedWith, Digest: l.Digest, ShortDigest: short12(strings.TrimPrefix(l.Digest, "sha256:")),
+			Problems: red.texts(l.Integrity.Problems), Shared: red.text(l.SharedWith), Digest: l.Digest, ShortDigest: short12(strings.TrimPrefix(l.Digest, "sha256:")),
 		})
 		img.LayerHeads = append(img.LayerHeads, fmt.Sprintf("layer %d", l.Index))
 	}
