@@ -12,6 +12,8 @@ import (
 
 	"github.com/imagescan/imagescan/finding"
 	"github.com/imagescan/imagescan/internal/fixture"
+	"github.com/imagescan/imagescan/internal/testenv"
+	"github.com/imagescan/imagescan/layercache"
 	"github.com/imagescan/imagescan/scan"
 )
 
@@ -130,5 +132,58 @@ func TestABoundedLayerCacheKeepsTheLatestLayers(t *testing.T) {
 		if n := det.Files("a.txt"); n != want {
 			t.Errorf("bound %d: a's layer detected %d times, want %d", bound, n, want)
 		}
+	}
+}
+
+// TestTwoProcessesSharingALayerStoreWalkALayerOnce: two Runs with caches
+// of their own, as two processes have, and one Redis layer store: while
+// the first walks a layer, the second waits for its entry instead of
+// walking it too.
+func TestTwoProcessesSharingALayerStoreWalkALayerOnce(t *testing.T) {
+	srv := testenv.StartRedis(t)
+	key := []byte("0123456789abcdef0123456789abcdef")
+	stores := make([]*layercache.Redis, 2)
+	for i := range stores {
+		s, err := layercache.OpenRedis(context.Background(), srv.URL(0), time.Hour, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		stores[i] = s
+	}
+	base := fixture.Layer{Tar: fixture.Tar(t, fixture.File("app/index.js", "ok")), CreatedBy: "COPY . /app"}
+	first := fixture.Target(t, "first", fixture.Image(t, base))
+	second := fixture.Target(t, "second", fixture.Image(t, base, fixture.Layer{Tar: fixture.Tar(t, fixture.File("app/other.js", "ok")), CreatedBy: "COPY other.js /app"}))
+	opened := make(chan struct{})
+	open := second.Layers[0].Open
+	second.Layers[0].Open = func() (io.ReadCloser, error) {
+		close(opened)
+		return open()
+	}
+	det := &gatedDetector{CountingDetector: fixture.NewCountingDetector(t), path: "app/index.js", held: make(chan struct{}), gate: make(chan struct{})}
+	var g errgroup.Group
+	var res [2]*scan.Result
+	for i, target := range []*scan.Target{first, second} {
+		g.Go(func() (err error) {
+			res[i], err = scan.Run(context.Background(), target, det, scan.WithLayerCache(scan.NewLayerCache()), scan.WithLayerStore(stores[i], "rules", false))
+			return err
+		})
+		if i == 0 {
+			<-det.held
+		}
+	}
+	select {
+	case <-opened: // the second did not wait: it reads the layer while the first walks it
+	case <-time.After(500 * time.Millisecond):
+	}
+	close(det.gate)
+	if err := g.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if n := det.Files("app/index.js"); n != 1 {
+		t.Errorf("the shared layer was detected %d times, want once", n)
+	}
+	if l := res[1].Layers[0]; l.SharedWith != "the layer cache" || l.Integrity.Status != scan.Verified {
+		t.Errorf("the second process's layer 0: shared with %q, %s", l.SharedWith, l.Integrity.Status)
 	}
 }
