@@ -79,23 +79,29 @@ func (g *gatedDetector) DetectFile(ctx context.Context, f finding.File) []findin
 	return g.CountingDetector.DetectFile(ctx, f)
 }
 
-func TestARunWaitsForTheWalkOfALayerAnotherRunIsWalking(t *testing.T) {
+// racingRuns scans two images that share their first layer at once, the
+// first held in the middle of walking that layer, with the options each
+// Run gets, and returns the results and how many times the shared layer
+// was detected. The second Run reads the layer at once only if it does
+// not wait for the first's walk; the first is let go then, or after
+// 500 ms.
+func racingRuns(t *testing.T, opts func(i int) []scan.Option) ([2]*scan.Result, int) {
+	t.Helper()
 	base := fixture.Layer{Tar: fixture.Tar(t, fixture.File("app/index.js", "ok")), CreatedBy: "COPY . /app"}
 	first := fixture.Target(t, "first", fixture.Image(t, base))
 	second := fixture.Target(t, "second", fixture.Image(t, base, fixture.Layer{Tar: fixture.Tar(t, fixture.File("app/other.js", "ok")), CreatedBy: "COPY other.js /app"}))
 	opened := make(chan struct{})
 	open := second.Layers[0].Open
 	second.Layers[0].Open = func() (io.ReadCloser, error) {
-		close(opened) // only a Run that does not wait reads the layer now
+		close(opened)
 		return open()
 	}
 	det := &gatedDetector{CountingDetector: fixture.NewCountingDetector(t), path: "app/index.js", held: make(chan struct{}), gate: make(chan struct{})}
-	cache := scan.NewLayerCache()
 	var g errgroup.Group
 	var res [2]*scan.Result
 	for i, target := range []*scan.Target{first, second} {
 		g.Go(func() (err error) {
-			res[i], err = scan.Run(context.Background(), target, det, scan.WithLayerCache(cache))
+			res[i], err = scan.Run(context.Background(), target, det, opts(i)...)
 			return err
 		})
 		if i == 0 {
@@ -104,13 +110,19 @@ func TestARunWaitsForTheWalkOfALayerAnotherRunIsWalking(t *testing.T) {
 	}
 	select {
 	case <-opened:
-	case <-time.After(300 * time.Millisecond):
+	case <-time.After(500 * time.Millisecond):
 	}
 	close(det.gate)
 	if err := g.Wait(); err != nil {
 		t.Fatal(err)
 	}
-	if n := det.Files("app/index.js"); n != 1 {
+	return res, det.Files("app/index.js")
+}
+
+func TestARunWaitsForTheWalkOfALayerAnotherRunIsWalking(t *testing.T) {
+	cache := scan.NewLayerCache()
+	res, n := racingRuns(t, func(int) []scan.Option { return []scan.Option{scan.WithLayerCache(cache)} })
+	if n != 1 {
 		t.Errorf("the shared layer was detected %d times, want once", n)
 	}
 	if res[1].Layers[0].SharedWith != "first layer 0" {
@@ -151,36 +163,10 @@ func TestTwoProcessesSharingALayerStoreWalkALayerOnce(t *testing.T) {
 		defer s.Close()
 		stores[i] = s
 	}
-	base := fixture.Layer{Tar: fixture.Tar(t, fixture.File("app/index.js", "ok")), CreatedBy: "COPY . /app"}
-	first := fixture.Target(t, "first", fixture.Image(t, base))
-	second := fixture.Target(t, "second", fixture.Image(t, base, fixture.Layer{Tar: fixture.Tar(t, fixture.File("app/other.js", "ok")), CreatedBy: "COPY other.js /app"}))
-	opened := make(chan struct{})
-	open := second.Layers[0].Open
-	second.Layers[0].Open = func() (io.ReadCloser, error) {
-		close(opened)
-		return open()
-	}
-	det := &gatedDetector{CountingDetector: fixture.NewCountingDetector(t), path: "app/index.js", held: make(chan struct{}), gate: make(chan struct{})}
-	var g errgroup.Group
-	var res [2]*scan.Result
-	for i, target := range []*scan.Target{first, second} {
-		g.Go(func() (err error) {
-			res[i], err = scan.Run(context.Background(), target, det, scan.WithLayerCache(scan.NewLayerCache()), scan.WithLayerStore(stores[i], "rules", false))
-			return err
-		})
-		if i == 0 {
-			<-det.held
-		}
-	}
-	select {
-	case <-opened: // the second did not wait: it reads the layer while the first walks it
-	case <-time.After(500 * time.Millisecond):
-	}
-	close(det.gate)
-	if err := g.Wait(); err != nil {
-		t.Fatal(err)
-	}
-	if n := det.Files("app/index.js"); n != 1 {
+	res, n := racingRuns(t, func(i int) []scan.Option {
+		return []scan.Option{scan.WithLayerCache(scan.NewLayerCache()), scan.WithLayerStore(stores[i], "rules", false)}
+	})
+	if n != 1 {
 		t.Errorf("the shared layer was detected %d times, want once", n)
 	}
 	if l := res[1].Layers[0]; l.SharedWith != "the layer cache" || l.Integrity.Status != scan.Verified {
