@@ -213,7 +213,7 @@ func (s *sweeper) images(ctx context.Context, repo string) ([]unit, error) {
 		us = s.newest(ctx, us)
 	}
 	if len(errs) > 0 {
-		return us, joinLines(errs)
+		return us, errors.Join(errs...) // a line each
 	}
 	return us, nil
 }
@@ -311,16 +311,4 @@ func (s *sweeper) done(add func()) {
 	defer s.mu.Unlock()
 	add()
 	s.report()
-}
-
-// joinLines joins errors into one, a line each.
-func joinLines(errs []error) error {
-	msg := ""
-	for i, err := range errs {
-		if i > 0 {
-			msg += "\n"
-		}
-		msg += err.Error()
-	}
-	return fmt.Errorf("%s", msg)
 }

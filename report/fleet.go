@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 
@@ -492,13 +493,7 @@ func (f *Fleet) totals() {
 			}
 		}
 		s.Images = len(digests)
-		s.Repos = slices.Sorted(func(yield func(string) bool) {
-			for r := range rs {
-				if !yield(r) {
-					return
-				}
-			}
-		})
+		s.Repos = slices.Sorted(maps.Keys(rs))
 	}
 	f.Totals = t
 }

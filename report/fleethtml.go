@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 
@@ -64,13 +65,7 @@ func writeFleetHTML(w io.Writer, f *Fleet) error {
 			Images: plural(s.Images, "image"), Repos: strings.Join(s.Repos, ", "),
 		})
 	}
-	page.Rules = slices.Sorted(func(yield func(string) bool) {
-		for r := range rules {
-			if !yield(r) {
-				return
-			}
-		}
-	})
+	page.Rules = slices.Sorted(maps.Keys(rules))
 	for _, s := range []finding.Severity{finding.Critical, finding.High, finding.Medium, finding.Low} {
 		page.Severities = append(page.Severities, string(s))
 	}
@@ -126,7 +121,7 @@ func fleetImageView(i int, im FleetImage, f *Fleet, index map[string]int, places
 		}
 	}
 	v.WorstRank = severityRank[finding.Severity(v.Worst)]
-	v.Severities, v.Rules = strings.Join(slices.Sorted(keys(sevs)), " "), strings.Join(slices.Sorted(keys(rules)), " ")
+	v.Severities, v.Rules = strings.Join(slices.Sorted(maps.Keys(sevs)), " "), strings.Join(slices.Sorted(maps.Keys(rules)), " ")
 	switch {
 	case im.NotScanned != "":
 		v.Verdict, v.VerdictClass = "Not scanned: "+im.NotScanned, "incomplete"
@@ -138,14 +133,4 @@ func fleetImageView(i int, im FleetImage, f *Fleet, index map[string]int, places
 		v.Verdict, v.VerdictClass = "Clean.", "clean"
 	}
 	return v
-}
-
-func keys(m map[string]bool) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }

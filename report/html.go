@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"embed"
 	"encoding/base64"
@@ -123,7 +124,7 @@ func (h *HTML) image(i int, res *scan.Result) htmlImage {
 	red := newRedactor(res, h.opts.ShowSecrets)
 	groups := worstFirst(bySecret(res.Findings))
 	img := htmlImage{
-		ID: fmt.Sprintf("image-%d", i+1), Name: red.text(cmpOrString(res.Reference, res.Input)),
+		ID: fmt.Sprintf("image-%d", i+1), Name: red.text(cmp.Or(res.Reference, res.Input)),
 		Input: red.text(res.Input), Reference: red.text(res.Reference), Digest: res.Digest, ConfigDigest: orNone(res.ConfigDigest),
 		Platform: orNone(res.Platform), Summary: summary(res, groups), Warnings: red.texts(res.Warnings), Errors: red.texts(res.Errors),
 	}
@@ -139,13 +140,6 @@ func (h *HTML) image(i int, res *scan.Result) htmlImage {
 		img.Secrets = append(img.Secrets, htmlSecretOf(fmt.Sprintf("%s-secret-%d", img.ID, n+1), g, res, red))
 	}
 	return img
-}
-
-func cmpOrString(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // verdict answers "is this image clean?" in one line.
