@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/zricethezav/gitleaks/v8/config"
 	"github.com/zricethezav/gitleaks/v8/detect/codec"
@@ -330,14 +331,43 @@ func appendPercent(text []byte, out []span) []span {
 		} else {
 			end += from + pct
 		}
-		if st, ok := percentStretch(text[start:end]); ok {
-			out = append(out, span{start + st.start, start + st.end})
-		}
+		out = appendLinePercent(text, start, end, out)
 		if end == len(text) {
 			return out
 		}
 		from = end + 1
 	}
+}
+
+// appendLinePercent appends the percent stretch of text[start:end], a
+// line. gitleaks finds the stretches with RE2, whose . matches no invalid
+// UTF-8: a stretch ends before an invalid byte, and the escapes after it
+// make a stretch of their own.
+func appendLinePercent(text []byte, start, end int, out []span) []span {
+	for from := start; from < end; {
+		to := from + validPrefix(text[from:end])
+		if st, ok := percentStretch(text[from:to]); ok {
+			out = append(out, span{from + st.start, from + st.end})
+		}
+		from = to + 1 // past the invalid byte
+	}
+	return out
+}
+
+// validPrefix is the length of the longest prefix of b that is valid
+// UTF-8.
+func validPrefix(b []byte) int {
+	if utf8.Valid(b) {
+		return len(b)
+	}
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n == 1 {
+			return i
+		}
+		i += n
+	}
+	return len(b)
 }
 
 func percentStretch(line []byte) (span, bool) {
